@@ -16,7 +16,7 @@ import java.util.Objects;
  */
 public final class StompDecoder {
 
-    /** What one {@link #feed} call produced, in input order. */
+    /** What one {@link #feed} call produced, in input order. Implementations are immutable, thread-safe. */
     public sealed interface Decoded permits Frame, HeartBeat, Failure {
     }
 
