@@ -1,0 +1,219 @@
+package io.vaultbroker;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import io.helidon.config.Config;
+import io.helidon.config.ConfigSources;
+import io.helidon.dbclient.DbClient;
+import io.helidon.webserver.WebServer;
+
+import io.vaultbroker.auth.Authenticator;
+import io.vaultbroker.auth.Authenticators;
+import io.vaultbroker.auth.TokenMinter;
+import io.vaultbroker.broker.Broker;
+import io.vaultbroker.broker.BrokerSettings;
+import io.vaultbroker.db.DbSignatureLedger;
+import io.vaultbroker.db.Migrations;
+import io.vaultbroker.feed.EventStore;
+import io.vaultbroker.feed.Feed;
+import io.vaultbroker.stomp.StompLimits;
+import io.vaultbroker.web.WebWiring;
+
+/**
+ * The running broker: every part built and wired here, in code, in start-up order.
+ * Threading: built on the starting thread; {@link #stop()} runs once, on any thread.
+ */
+public final class Application {
+    private static final System.Logger LOG = System.getLogger(Application.class.getName());
+    /** The pubkey the dev profile mints a demo token for (the seed document's example owner). */
+    public static final String DEMO_PUBKEY = "HjxQC5jmM8JQrKmVLz29fvaVU428BQ3NzM7a3uQECt9m";
+
+    /** Start-up failed for a reason the operator can fix; the message says how. */
+    public static final class StartupException extends Exception {
+        StartupException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private final WebServer server;
+    private final Broker broker;
+    private final Feed feed;
+    private final DbClient db;
+    private final Duration retrySpread;
+    private final Duration drain;
+    private volatile boolean stopped;
+
+    private Application(WebServer server, Broker broker, Feed feed, DbClient db, Duration retrySpread, Duration drain) {
+        this.server = server;
+        this.broker = broker;
+        this.feed = feed;
+        this.db = db;
+        this.retrySpread = retrySpread;
+        this.drain = drain;
+    }
+
+    /** Builds and starts everything; returns once the server listens and the feed has its position. */
+    public static Application start(Config config) throws StartupException {
+        String version = version();
+        Config dbConfig = config.get("db");
+        String url = dbConfig.get("connection.url").asString().orElse("jdbc:postgresql://127.0.0.1:5432/vault_broker");
+        String user = dbConfig.get("connection.username").asString().orElse("postgres");
+        String password = dbConfig.get("connection.password").asString().orElse("");
+
+        if (dbConfig.get("migrate").asBoolean().orElse(true)) {
+            migrate(url, user, password, dbConfig.get("startup-timeout").as(Duration.class).orElse(Duration.ofSeconds(30)));
+        }
+        DbClient db = DbClient.create(dbConfig);
+
+        Config authConfig = devSecret(config.get("auth"));
+        Authenticator authenticator;
+        try {
+            authenticator = Authenticators.create(authConfig, new DbSignatureLedger(db), java.time.Clock.systemUTC());
+        } catch (IllegalStateException e) {
+            throw new StartupException(e.getMessage(), e);
+        }
+
+        BrokerSettings settings = brokerSettings(config, version);
+        Broker broker = new Broker(settings, authenticator, new EventStore(db));
+
+        Config feedConfig = config.get("feed");
+        Feed feed = new Feed(new Feed.Settings(url, user, password,
+                feedConfig.get("poll-interval").as(Duration.class).orElse(Duration.ofSeconds(5)),
+                feedConfig.get("batch-size").asInt().orElse(1000),
+                feedConfig.get("max-gap-wait").as(Duration.class).orElse(Duration.ofSeconds(30)),
+                feedConfig.get("lag-threshold").as(Duration.class).orElse(Duration.ofSeconds(5)),
+                feedConfig.get("start-scan-window").asInt().orElse(10_000)), broker.router());
+        feed.start();
+        try {
+            if (!feed.awaitStarted(Duration.ofSeconds(30))) {
+                feed.stop();
+                throw new StartupException("the feed could not read vault_events within 30 s; check db.connection.url", null);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StartupException("interrupted while starting", e);
+        }
+        broker.start();
+
+        Config limits = config.get("limits");
+        WebWiring web = new WebWiring(broker,
+                limits.get("connections-total").asInt().orElse(50_000),
+                limits.get("connections-per-address").asInt().orElse(128),
+                limits.get("trusted-proxies").asList(String.class).orElse(List.of()));
+        WebServer server = WebServer.builder()
+                .config(config.get("server"))
+                .addRouting(web.wsRouting())
+                .build()
+                .start();
+        LOG.log(System.Logger.Level.INFO, "vault-broker " + version + " listening on ws://localhost:" + server.port() + "/stomp");
+        Config shutdown = config.get("shutdown");
+        return new Application(server, broker, feed, db,
+                shutdown.get("retry-spread").as(Duration.class).orElse(Duration.ofSeconds(30)),
+                shutdown.get("drain").as(Duration.class).orElse(Duration.ofSeconds(5)));
+    }
+
+    /** The port the server listens on. */
+    public int port() {
+        return server.port();
+    }
+
+    /** The broker, for tests and metrics. */
+    public Broker broker() {
+        return broker;
+    }
+
+    /** The feed, for tests and metrics. */
+    public Feed feed() {
+        return feed;
+    }
+
+    /** Graceful stop: tell sessions, let their last writes out, then close everything. */
+    public synchronized void stop() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        LOG.log(System.Logger.Level.INFO, "vault-broker shutting down");
+        broker.shutdown(retrySpread, drain);
+        server.stop();
+        feed.stop();
+        db.close();
+    }
+
+    private static void migrate(String url, String user, String password, Duration timeout) throws StartupException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try (Connection c = DriverManager.getConnection(url, user, password)) {
+                Migrations.apply(c);
+                return;
+            } catch (SQLException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new StartupException("cannot apply migrations to " + url + ": " + e.getMessage()
+                            + " (set DB_CONNECTION_URL, DB_CONNECTION_USERNAME, DB_CONNECTION_PASSWORD;"
+                            + " or DB_MIGRATE=false when a DBA applies db/migrations)", e);
+                }
+                LOG.log(System.Logger.Level.WARNING, "database not ready (" + e.getMessage() + "); retrying");
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new StartupException("interrupted while waiting for the database", ie);
+                }
+            }
+        }
+    }
+
+    // The dev profile has no secret to configure: make one and print tokens to try the broker with.
+    private static Config devSecret(Config auth) {
+        if (!auth.get("dev-tokens").asBoolean().orElse(false)) {
+            return auth;
+        }
+        String secret = auth.get("jwt.secret").asString().filter(s -> !s.isBlank())
+                .orElseGet(() -> java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(TokenMinter.randomSecret()));
+        TokenMinter minter = new TokenMinter(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        String user = minter.mint(DEMO_PUBKEY, Set.of(), Duration.ofHours(12));
+        String admin = minter.mint("admin", Set.of("admin"), Duration.ofHours(12));
+        System.out.println("""
+
+                ── vault-broker dev tokens (valid 12 h; a new secret each start) ──
+                demo user %s:
+                  %s
+                admin:
+                  %s
+                """.formatted(DEMO_PUBKEY, user, admin));
+        return Config.just(ConfigSources.create(Map.of("jwt.secret", secret)), ConfigSources.create(auth.detach()));
+    }
+
+    private static BrokerSettings brokerSettings(Config config, String version) {
+        BrokerSettings d = BrokerSettings.defaults(version);
+        Config stomp = config.get("stomp");
+        Config limits = config.get("limits");
+        Config replay = config.get("replay");
+        return new BrokerSettings(version,
+                new StompLimits(stomp.get("max-frame-bytes").asInt().orElse(d.stompLimits().maxFrameBytes()),
+                        stomp.get("max-headers").asInt().orElse(d.stompLimits().maxHeaders()),
+                        stomp.get("max-header-line-bytes").asInt().orElse(d.stompLimits().maxHeaderLineBytes())),
+                stomp.get("connect-timeout").as(Duration.class).orElse(d.connectTimeout()),
+                stomp.get("heartbeat-ms").asInt().orElse(d.heartbeatMs()),
+                stomp.get("heartbeat-grace").as(Duration.class).orElse(d.heartbeatGrace()),
+                limits.get("subscriptions-per-session").asInt().orElse(d.maxSubscriptionsPerSession()),
+                limits.get("sessions-per-subject").asInt().orElse(d.maxSessionsPerSubject()),
+                limits.get("sessions-per-address").asInt().orElse(d.maxSessionsPerAddress()),
+                limits.get("session-lifetime").as(Duration.class).orElse(d.sessionLifetime()),
+                limits.get("outbox-frames").asInt().orElse(d.outboxFrames()),
+                limits.get("outbox-bytes").asLong().orElse(d.outboxBytes()),
+                replay.get("limit").asInt().orElse(d.replayLimit()),
+                replay.get("concurrency").asInt().orElse(d.replayConcurrency()));
+    }
+
+    private static String version() {
+        String v = Application.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+}

@@ -1,0 +1,179 @@
+package io.vaultbroker.broker;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.vaultbroker.auth.Authenticator;
+import io.vaultbroker.auth.Principal;
+import io.vaultbroker.feed.EventStore;
+
+/**
+ * The broker: sessions, their subscriptions and the router that feeds them.
+ *
+ * <p>Threading: sessions are opened and closed on connection threads, admitted on their reader
+ * thread, ticked by one scheduler thread; the session set and the per-subject and per-address
+ * counts are concurrent maps changed with atomic compute calls.
+ */
+public final class Broker {
+    private static final System.Logger LOG = System.getLogger(Broker.class.getName());
+
+    private final BrokerSettings settings;
+    private final Authenticator authenticator;
+    private final BrokerStats stats = new BrokerStats();
+    private final ExecutorService writers = Executors.newVirtualThreadPerTaskExecutor();
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("vault-broker-ticker").daemon(true).factory());
+    private final Router router;
+    private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
+    private final Map<String, AtomicInteger> perSubject = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> perAddress = new ConcurrentHashMap<>();
+
+    public Broker(BrokerSettings settings, Authenticator authenticator, EventStore store) {
+        this.settings = settings;
+        this.authenticator = authenticator;
+        this.router = new Router(stats, store, writers, settings.replayConcurrency(), settings.replayLimit());
+    }
+
+    /** Starts the ticker that enforces timeouts, expiry and heart-beats. */
+    public void start() {
+        scheduler.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /** A new STOMP session on a just-opened WebSocket. */
+    public StompSession openStomp(Transport transport, String upgradeHost) {
+        StompSession s = new StompSession(this, transport, newId(), upgradeHost);
+        sessions.add(s);
+        stats.sessions.incrementAndGet();
+        return s;
+    }
+
+    /**
+     * Tells every session the server is going away (ERROR with a spread-out retry hint, close
+     * 1012), then waits up to {@code drain} for their last writes.
+     */
+    public void shutdown(Duration spread, Duration drain) {
+        for (Session s : List.copyOf(sessions)) {
+            s.shutdown(ThreadLocalRandom.current().nextLong(Math.max(1, spread.toMillis())) + 1000);
+        }
+        long deadline = System.nanoTime() + drain.toNanos();
+        while (System.nanoTime() < deadline && !sessions.isEmpty()) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        scheduler.shutdownNow();
+    }
+
+    /** Where the feed delivers. */
+    public Router router() {
+        return router;
+    }
+
+    /** Counters for metrics. */
+    public BrokerStats stats() {
+        return stats;
+    }
+
+    /** Subscriptions now held on destinations of a kind. */
+    public int subscriptions(Destination.Kind kind) {
+        return router.subscriptions(kind);
+    }
+
+    BrokerSettings settings() {
+        return settings;
+    }
+
+    Authenticator authenticator() {
+        return authenticator;
+    }
+
+    ExecutorService writers() {
+        return writers;
+    }
+
+    ScheduledExecutorService scheduler() {
+        return scheduler;
+    }
+
+    /** Counts the session under its subject and address; returns a refusal reason or null. */
+    String admit(Session s, Principal p) {
+        if (!take(perSubject, p.subject(), settings.maxSessionsPerSubject())) {
+            return "too many sessions";
+        }
+        if (settings.maxSessionsPerAddress() > 0
+                && !take(perAddress, s.transport.remoteAddress(), settings.maxSessionsPerAddress())) {
+            give(perSubject, p.subject());
+            return "too many sessions";
+        }
+        s.principal = p;
+        s.admitted = true;
+        return null;
+    }
+
+    /** Drops everything the broker holds for a session; runs once per session. */
+    void forget(Session s) {
+        if (!sessions.remove(s)) {
+            return;
+        }
+        stats.sessions.decrementAndGet();
+        for (Subscription sub : s.subscriptionsView()) {
+            router.unsubscribe(sub);
+        }
+        s.subscriptions.clear();
+        Principal p = s.principal;
+        if (s.admitted) {
+            give(perSubject, p.subject());
+            if (settings.maxSessionsPerAddress() > 0) {
+                give(perAddress, s.transport.remoteAddress());
+            }
+        }
+        LOG.log(System.Logger.Level.INFO, "session " + s.id + " closed: subject " + (p == null ? "-" : p.subject())
+                + " from " + s.transport.remoteAddress() + " after "
+                + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - s.openedNanos) + " ms, " + s.received() + " frames in");
+    }
+
+    private void tick() {
+        long now = System.nanoTime();
+        for (Session s : sessions) {
+            try {
+                s.tick(now);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "tick failed for session " + s.id, e);
+            }
+        }
+    }
+
+    private static boolean take(Map<String, AtomicInteger> counts, String key, int max) {
+        boolean[] ok = new boolean[1];
+        counts.compute(key, (k, c) -> {
+            AtomicInteger n = c == null ? new AtomicInteger() : c;
+            if (n.get() < max) {
+                n.incrementAndGet();
+                ok[0] = true;
+            }
+            return n.get() == 0 ? null : n;
+        });
+        return ok[0];
+    }
+
+    private static void give(Map<String, AtomicInteger> counts, String key) {
+        counts.computeIfPresent(key, (k, c) -> c.decrementAndGet() <= 0 ? null : c);
+    }
+
+    private static String newId() {
+        return UUID.randomUUID().toString().substring(0, 13).replace("-", "");
+    }
+}

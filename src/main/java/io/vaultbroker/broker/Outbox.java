@@ -1,0 +1,208 @@
+package io.vaultbroker.broker;
+
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A session's bounded outbound queue and the writer that drains it to the transport.
+ *
+ * <p>Producers never block: over the bound an offer is refused and the session is cut off as a
+ * slow consumer, so one stalled client costs the others nothing. Consecutive queued frames are
+ * written as one WebSocket message when {@code coalesce} is set (STOMP allows several frames per
+ * message), which saves a write per frame under load.
+ *
+ * <p>Threading: {@link #offer} and {@link #finish} from any thread; at most one drainer runs at a
+ * time (guarded by {@code draining}), on a virtual thread of the given executor.
+ */
+final class Outbox {
+    private static final System.Logger LOG = System.getLogger(Outbox.class.getName());
+    private static final int COALESCE_CHARS = 64 * 1024;
+    static final long CLOSE_GRACE_MS = 5000;
+
+    /** What became of an offer. */
+    enum Offer { QUEUED, FULL, CLOSED }
+
+    private record Close(String lastText, int code, String reason) {
+    }
+
+    private final ConcurrentLinkedQueue<String> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger frames = new AtomicInteger();
+    private final AtomicLong chars = new AtomicLong();
+    private final AtomicBoolean draining = new AtomicBoolean();
+    private final AtomicBoolean closeWritten = new AtomicBoolean();
+    private final Transport transport;
+    private final Executor executor;
+    private final ScheduledExecutorService scheduler;
+    private final int maxFrames;
+    private final long maxChars;
+    private final boolean coalesce;
+    private final Runnable onTransportFailure;
+    private volatile Close close;
+    private volatile boolean transportClosed;
+    private volatile long lastWriteNanos = System.nanoTime();
+
+    Outbox(Transport transport, Executor executor, ScheduledExecutorService scheduler, int maxFrames, long maxBytes,
+           boolean coalesce, Runnable onTransportFailure) {
+        this.transport = transport;
+        this.executor = executor;
+        this.scheduler = scheduler;
+        this.maxFrames = maxFrames;
+        this.maxChars = maxBytes;
+        this.coalesce = coalesce;
+        this.onTransportFailure = onTransportFailure;
+    }
+
+    /** Queues one message; never blocks. */
+    Offer offer(String text) {
+        if (close != null) {
+            return Offer.CLOSED;
+        }
+        int f = frames.incrementAndGet();
+        long c = chars.addAndGet(text.length());
+        if (f > maxFrames || c > maxChars) {
+            frames.decrementAndGet();
+            chars.addAndGet(-text.length());
+            return Offer.FULL;
+        }
+        queue.add(text);
+        kick();
+        return Offer.QUEUED;
+    }
+
+    /**
+     * Ends the session: writes {@code lastText} (may be null) after what is queued, or instead of
+     * it when {@code discardQueued}, then sends a close frame. The socket is dropped if that has
+     * not completed within {@link #CLOSE_GRACE_MS}, even when the peer reads nothing.
+     */
+    void finish(String lastText, int code, String reason, boolean discardQueued) {
+        synchronized (this) {
+            if (close != null) {
+                return;
+            }
+            close = new Close(lastText, code, reason);
+        }
+        if (discardQueued) {
+            discard();
+        }
+        scheduler.schedule(() -> {
+            if (!transportClosed) {
+                transport.abort();
+            }
+        }, CLOSE_GRACE_MS, TimeUnit.MILLISECONDS);
+        kick();
+    }
+
+    /** The connection is gone: drop what is queued and stop writing. */
+    void transportClosed() {
+        transportClosed = true;
+        synchronized (this) {
+            if (close == null) {
+                close = new Close(null, 1000, "");
+            }
+        }
+        closeWritten.set(true);
+        discard();
+    }
+
+    boolean isFinishing() {
+        return close != null;
+    }
+
+    long lastWriteNanos() {
+        return lastWriteNanos;
+    }
+
+    int queuedFrames() {
+        return frames.get();
+    }
+
+    private void discard() {
+        String s;
+        while ((s = queue.poll()) != null) {
+            frames.decrementAndGet();
+            chars.addAndGet(-s.length());
+        }
+    }
+
+    private void kick() {
+        if (draining.compareAndSet(false, true)) {
+            executor.execute(this::drain);
+        }
+    }
+
+    private void drain() {
+        try {
+            while (true) {
+                String batch;
+                while ((batch = next()) != null) {
+                    if (transportClosed) {
+                        carry = null;
+                        discard();
+                        break;
+                    }
+                    transport.send(batch);
+                    lastWriteNanos = System.nanoTime();
+                }
+                Close c = close;
+                if (c != null && carry == null && queue.isEmpty() && closeWritten.compareAndSet(false, true)) {
+                    if (c.lastText() != null && !transportClosed) {
+                        transport.send(c.lastText());
+                    }
+                    if (!transportClosed) {
+                        transport.close(c.code(), c.reason());
+                    }
+                }
+                draining.set(false);
+                // A producer may have queued between the last poll and clearing the flag.
+                boolean more = carry != null || !queue.isEmpty() || (close != null && !closeWritten.get());
+                if (!more || !draining.compareAndSet(false, true)) {
+                    return;
+                }
+            }
+        } catch (Exception e) {
+            draining.set(false);
+            LOG.log(System.Logger.Level.DEBUG, "write failed: " + e);
+            transportClosed();
+            transport.abort();
+            onTransportFailure.run();
+        }
+    }
+
+    // Drainer-only: a message taken from the queue that did not fit into the previous batch.
+    private String carry;
+
+    private String next() {
+        String first = carry != null ? carry : take();
+        carry = null;
+        if (first == null || !coalesce) {
+            return first;
+        }
+        StringBuilder sb = null;
+        String more;
+        while ((more = take()) != null) {
+            if ((sb == null ? first.length() : sb.length()) + more.length() > COALESCE_CHARS) {
+                carry = more;
+                break;
+            }
+            if (sb == null) {
+                sb = new StringBuilder(Math.min(COALESCE_CHARS, first.length() * 8)).append(first);
+            }
+            sb.append(more);
+        }
+        return sb == null ? first : sb.toString();
+    }
+
+    private String take() {
+        String s = queue.poll();
+        if (s != null) {
+            frames.decrementAndGet();
+            chars.addAndGet(-s.length());
+        }
+        return s;
+    }
+}

@@ -1,0 +1,177 @@
+package io.vaultbroker.broker;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.vaultbroker.feed.EventRow;
+import io.vaultbroker.feed.EventStore;
+import io.vaultbroker.feed.FeedPosition;
+import io.vaultbroker.feed.FeedSink;
+import io.vaultbroker.feed.FeedStatus;
+
+/**
+ * Gives each row of the feed to every subscription on its destination, rendering it once.
+ *
+ * <p>Threading: {@link #deliver} and {@link #status} run on the feed thread. Registration of a
+ * subscription that needs a snapshot or replay takes the same lock as delivery, so the feed
+ * position it reads splits the stream exactly: rows at or below it come from the catch-up query,
+ * rows after it live. Plain subscriptions register without that lock.
+ */
+public final class Router implements FeedSink {
+    private static final System.Logger LOG = System.getLogger(Router.class.getName());
+    private static final Destination HEALTH = Destination.parse(Destination.HEALTH).orElseThrow();
+
+    private final Object lock = new Object();
+    private final SubscriptionRegistry registry = new SubscriptionRegistry();
+    private final BrokerStats stats;
+    private final EventStore store;
+    private final Executor workers;
+    private final Semaphore catchUps;
+    private final int replayLimit;
+    private final AtomicLong noticeSeq = new AtomicLong();
+    private FeedPosition position = new FeedPosition(0, List.of());
+    private volatile FeedStatus status = FeedStatus.STARTING;
+
+    Router(BrokerStats stats, EventStore store, Executor workers, int replayConcurrency, int replayLimit) {
+        this.stats = stats;
+        this.store = store;
+        this.workers = workers;
+        this.catchUps = new Semaphore(replayConcurrency);
+        this.replayLimit = replayLimit;
+    }
+
+    @Override
+    public void deliver(List<EventRow> rows, FeedPosition next) {
+        synchronized (lock) {
+            position = next;
+            for (EventRow row : rows) {
+                Destination d = Destination.forEvent(row.eventType(), row.owner());
+                if (d == null) {
+                    stats.eventsUnrouted.increment();
+                    continue;
+                }
+                stats.eventsRouted.increment();
+                Subscription[] subs = registry.get(d.name());
+                if (subs.length == 0) {
+                    continue;
+                }
+                OutboundEvent e = OutboundEvent.of(row, d);
+                for (Subscription s : subs) {
+                    s.deliver(e);
+                }
+                stats.messagesDelivered.add(subs.length);
+            }
+        }
+    }
+
+    @Override
+    public void status(FeedStatus next) {
+        synchronized (lock) {
+            status = next;
+            OutboundEvent e = healthEvent(next);
+            for (Subscription s : registry.get(HEALTH.name())) {
+                s.deliver(e);
+            }
+        }
+    }
+
+    /** The feed's current status. */
+    public FeedStatus currentStatus() {
+        return status;
+    }
+
+    int subscriptions(Destination.Kind kind) {
+        return registry.count(kind);
+    }
+
+    void subscribe(Subscription s, Long resumeAfter) {
+        Destination d = s.destination;
+        if (!d.fromTable()) {
+            synchronized (lock) {
+                registry.add(s);
+                s.deliver(healthEvent(status));
+            }
+            return;
+        }
+        boolean snapshot = resumeAfter == null && d.hasSnapshot();
+        if (resumeAfter == null && !snapshot) {
+            registry.add(s);
+            return;
+        }
+        FeedPosition at;
+        synchronized (lock) {
+            s.hold();
+            registry.add(s);
+            at = position;
+        }
+        if (resumeAfter != null && resumeAfter >= at.cursor()) {
+            s.release(List.of());
+            return;
+        }
+        workers.execute(() -> catchUp(s, resumeAfter, at));
+    }
+
+    void unsubscribe(Subscription s) {
+        registry.remove(s);
+    }
+
+    private void catchUp(Subscription s, Long resumeAfter, FeedPosition at) {
+        List<String> out = new ArrayList<>();
+        try {
+            catchUps.acquire();
+            try {
+                if (s.session.isEnded()) {
+                    return;
+                }
+                if (resumeAfter == null) {
+                    snapshot(s, at, out);
+                } else {
+                    replay(s, resumeAfter, at, out);
+                }
+            } finally {
+                catchUps.release();
+            }
+            s.release(out);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "catch-up for " + s.destination.name() + " failed: " + e.getMessage());
+            s.session.catchUpFailed();
+        }
+    }
+
+    private void snapshot(Subscription s, FeedPosition at, List<String> out) {
+        List<EventRow> rows = store.latest(DestinationFilters.of(s.destination), at.cursor(), 1 + at.pending().size());
+        for (EventRow row : rows) {
+            if (!at.isPending(row.id())) {
+                out.add(s.session.render(s, OutboundEvent.of(row, s.destination), "x-snapshot:true\n"));
+                return;
+            }
+        }
+    }
+
+    private void replay(Subscription s, long after, FeedPosition at, List<String> out) {
+        EventStore.Replay r = store.between(DestinationFilters.of(s.destination), after, at.cursor(), replayLimit);
+        boolean gap = r.truncated() || after < store.retentionHorizon();
+        List<EventRow> rows = r.rows().stream().filter(row -> !at.isPending(row.id())).toList();
+        if (gap) {
+            long oldest = rows.isEmpty() ? store.oldestId().orElse(at.cursor() + 1) : rows.getFirst().id();
+            OutboundEvent notice = OutboundEvent.notice("gap-" + noticeSeq.incrementAndGet(), s.destination,
+                    "resume_gap", "{\"oldestId\":" + oldest + "}", Instant.now(), "x-resume:gap\n");
+            out.add(s.session.render(s, notice, ""));
+        }
+        for (EventRow row : rows) {
+            out.add(s.session.render(s, OutboundEvent.of(row, s.destination), ""));
+        }
+    }
+
+    private OutboundEvent healthEvent(FeedStatus st) {
+        String data = "{\"status\":\"" + (st.ok() ? "ok" : "degraded") + "\",\"reason\":"
+                + OutboundEvent.quote(st.reason()) + ",\"lagMs\":" + st.lagMs() + "}";
+        return OutboundEvent.notice("h-" + noticeSeq.incrementAndGet(), HEALTH, "health_update", data, Instant.now(), "");
+    }
+}

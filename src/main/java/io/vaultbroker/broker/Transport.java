@@ -1,0 +1,20 @@
+package io.vaultbroker.broker;
+
+/**
+ * The connection under a session: one WebSocket. Implemented by the web layer.
+ * Threading: {@link #send} is called by one drainer at a time; {@link #close} and {@link #abort}
+ * may be called from any thread.
+ */
+public interface Transport {
+    /** Writes one whole text message; blocks while the peer does not read. */
+    void send(String text) throws Exception;
+
+    /** Sends a WebSocket close frame with this code and reason. */
+    void close(int code, String reason);
+
+    /** Drops the connection at once, without waiting for anything to be written. */
+    void abort();
+
+    /** The remote address the session is counted under. */
+    String remoteAddress();
+}

@@ -1,0 +1,94 @@
+package io.vaultbroker.feed;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+
+import io.helidon.dbclient.DbClient;
+import io.helidon.dbclient.DbRow;
+
+/**
+ * Reads past rows of one destination for snapshots and replays, through the pool.
+ * Thread-safe (stateless over a thread-safe DbClient).
+ */
+public final class EventStore {
+    private static final String COLUMNS =
+            "id, event_type, owner, payload::text AS payload, floor(extract(epoch FROM created_at) * 1000)::bigint AS created_ms";
+
+    /**
+     * Which rows belong to a destination.
+     *
+     * @param sql    a boolean SQL condition over {@code vault_events}, with at most one {@code ?}
+     * @param owner  the value for that {@code ?}, or {@code null} when there is none
+     */
+    public record Filter(String sql, String owner) {
+    }
+
+    /**
+     * Rows of a replay.
+     *
+     * @param rows      ascending
+     * @param truncated true when older matching rows were left out to respect the bound
+     */
+    public record Replay(List<EventRow> rows, boolean truncated) {
+    }
+
+    private final DbClient db;
+
+    public EventStore(DbClient db) {
+        this.db = db;
+    }
+
+    /** The newest rows matching the filter with {@code id <= maxId}, newest first, at most {@code limit}. */
+    public List<EventRow> latest(Filter f, long maxId, int limit) {
+        return query("SELECT " + COLUMNS + " FROM vault_events WHERE " + f.sql() + " AND id <= ? ORDER BY id DESC LIMIT ?",
+                f, maxId, limit);
+    }
+
+    /** Rows matching the filter in {@code (afterId, upToId]}: the newest {@code limit}, ascending. */
+    public Replay between(Filter f, long afterId, long upToId, int limit) {
+        List<EventRow> rows = new ArrayList<>(query("SELECT " + COLUMNS + " FROM vault_events WHERE " + f.sql()
+                + " AND id > ? AND id <= ? ORDER BY id DESC LIMIT ?", f, afterId, upToId, limit + 1));
+        boolean truncated = rows.size() > limit;
+        if (truncated) {
+            rows.removeLast();
+        }
+        Collections.reverse(rows);
+        return new Replay(rows, truncated);
+    }
+
+    /** The oldest id still in the table, or empty when it is empty. */
+    public Optional<Long> oldestId() {
+        return db.execute().get("SELECT min(id) AS id FROM vault_events")
+                .flatMap(r -> Optional.ofNullable(r.column("id").get(Long.class)));
+    }
+
+    /** The highest id retention has deleted (0 when none). */
+    public long retentionHorizon() {
+        return db.execute().get("SELECT value FROM vault_broker_state WHERE key = 'retention_horizon'")
+                .map(r -> r.column("value").get(Long.class))
+                .orElse(0L);
+    }
+
+    private List<EventRow> query(String sql, Filter f, Object... tail) {
+        Object[] params;
+        if (f.owner() == null) {
+            params = tail;
+        } else {
+            params = new Object[tail.length + 1];
+            params[0] = f.owner();
+            System.arraycopy(tail, 0, params, 1, tail.length);
+        }
+        try (var stream = db.execute().query(sql, params)) {
+            return stream.map(EventStore::row).toList();
+        }
+    }
+
+    private static EventRow row(DbRow r) {
+        return new EventRow(r.column("id").get(Long.class), r.column("event_type").get(String.class),
+                r.column("owner").get(String.class), r.column("payload").get(String.class),
+                Instant.ofEpochMilli(r.column("created_ms").get(Long.class)), false);
+    }
+}

@@ -1,0 +1,58 @@
+package io.vaultbroker.web;
+
+import io.helidon.webserver.ConnectionContext;
+import io.helidon.webserver.spi.ServerConnection;
+import io.helidon.websocket.WsSession;
+
+import io.vaultbroker.broker.Transport;
+
+/**
+ * A session's transport over a Helidon WebSocket. Thread-safe: Helidon serialises sends with a
+ * lock, and every message is sent whole so frames from different threads never interleave.
+ */
+final class WsTransport implements Transport {
+    private static final System.Logger LOG = System.getLogger(WsTransport.class.getName());
+    private final WsSession ws;
+    private final String remote;
+
+    WsTransport(WsSession ws, String remote) {
+        this.ws = ws;
+        this.remote = remote;
+    }
+
+    @Override
+    public void send(String text) {
+        ws.send(text, true);
+    }
+
+    @Override
+    public void close(int code, String reason) {
+        try {
+            ws.close(code, reason);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "close failed: " + e);
+            abort();
+        }
+    }
+
+    @Override
+    public void abort() {
+        // A blocked writer holds the send lock, so a close frame cannot get out: drop the socket.
+        try {
+            if (ws.socketContext() instanceof ConnectionContext cc) {
+                cc.serverSocket().close();
+                return;
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "socket close failed: " + e);
+        }
+        if (ws instanceof ServerConnection sc) {
+            sc.close(true);
+        }
+    }
+
+    @Override
+    public String remoteAddress() {
+        return remote;
+    }
+}
