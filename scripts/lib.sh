@@ -122,7 +122,8 @@ ensure_postgres() {
       started=1
     fi
   done
-  [[ "$started" -eq 1 ]] || die "could not start a local PostgreSQL cluster (see the messages above)"
+  [[ "$started" -eq 1 ]] \
+    || die "PostgreSQL is not accepting connections at $host:$(pg_port) and no local cluster was started (see above); check PGHOST/PGPORT"
 
   local waited=0
   until pg_ready; do
