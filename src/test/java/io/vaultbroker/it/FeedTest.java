@@ -1,0 +1,140 @@
+package io.vaultbroker.it;
+
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.vaultbroker.db.Migrations;
+import io.vaultbroker.feed.EventRow;
+import io.vaultbroker.feed.Feed;
+import io.vaultbroker.feed.FeedPosition;
+import io.vaultbroker.feed.FeedSink;
+import io.vaultbroker.feed.FeedStatus;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.lessThan;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The feed alone against a real PostgreSQL: the id-gap traps of DESIGN.md §4, provoked on purpose.
+ */
+class FeedTest {
+    private Feed feed;
+    private final List<EventRow> delivered = new CopyOnWriteArrayList<>();
+    private final List<FeedStatus> statuses = new CopyOnWriteArrayList<>();
+
+    private final FeedSink sink = new FeedSink() {
+        @Override
+        public void deliver(List<EventRow> rows, FeedPosition position) {
+            delivered.addAll(rows);
+        }
+
+        @Override
+        public void status(FeedStatus status) {
+            statuses.add(status);
+        }
+    };
+
+    @BeforeAll
+    static void schema() throws Exception {
+        TestDb.ensure();
+        try (Connection c = TestDb.connect()) {
+            Migrations.apply(c);
+        }
+    }
+
+    @AfterEach
+    void stopFeed() {
+        if (feed != null) {
+            feed.stop();
+        }
+    }
+
+    private void startFeed(Duration maxGapWait) throws InterruptedException {
+        feed = new Feed(new Feed.Settings(TestDb.URL, "postgres", "", Duration.ofSeconds(5), 1000, maxGapWait,
+                Duration.ofSeconds(5), 10_000), sink);
+        feed.start();
+        assertTrue(feed.awaitStarted(Duration.ofSeconds(10)));
+    }
+
+    @Test
+    void aRowWhoseIdWasDrawnBeforeStartIsDeliveredWhenItCommitsAfter() throws Exception {
+        String owner = TestBroker.pubkey();
+        try (Connection early = TestDb.connect()) {
+            early.setAutoCommit(false);
+            long drawnBefore = TestDb.insert(early, "balance_update", owner, "{\"early\":true}");
+            long committedBefore = TestDb.insert("balance_update", owner, "{\"before\":true}");
+            assertTrue(committedBefore > drawnBefore);
+
+            startFeed(Duration.ofSeconds(30));
+            long after = TestDb.insert("balance_update", owner, "{\"after\":true}");
+            awaitIds(Set.of(after));
+            early.commit();
+            awaitIds(Set.of(after, drawnBefore));
+            assertThat("the row committed before start is not re-delivered",
+                    delivered.stream().noneMatch(r -> r.id() == committedBefore), is(true));
+        }
+    }
+
+    @Test
+    void aRolledBackIdCostsNoWaitingForTheGapBound() throws Exception {
+        startFeed(Duration.ofSeconds(30));
+        String owner = TestBroker.pubkey();
+        try (Connection c = TestDb.connect()) {
+            c.setAutoCommit(false);
+            TestDb.insert(c, "balance_update", owner, "{\"doomed\":true}");
+            long next = TestDb.insert("balance_update", owner, "{\"fine\":true}");
+            long t0 = System.nanoTime();
+            c.rollback();
+            awaitIds(Set.of(next));
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertThat("skipped as soon as the rollback is seen, far below max-gap-wait", ms, lessThan(2000L));
+        }
+        assertThat(feed.stats().gapsRolledBack() >= 1, is(true));
+        assertThat(feed.stats().gapsOverdue(), is(0L));
+    }
+
+    @Test
+    void concurrentProducersAreDeliveredOnceInIdOrder() throws Exception {
+        startFeed(Duration.ofSeconds(30));
+        List<String> owners = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            owners.add(TestBroker.pubkey());
+        }
+        List<Producers.Row> committed = Producers.run(8, 80, owners, 7);
+        Set<Long> ids = new HashSet<>();
+        committed.forEach(r -> ids.add(r.id()));
+        awaitIds(ids);
+
+        List<Long> ours = delivered.stream().map(EventRow::id).filter(ids::contains).toList();
+        assertThat("each committed row once", ours.size(), is(ids.size()));
+        for (int i = 1; i < ours.size(); i++) {
+            assertTrue(ours.get(i) > ours.get(i - 1), "id order at " + i + ": " + ours.get(i - 1) + " then " + ours.get(i));
+        }
+        assertThat(delivered.stream().noneMatch(EventRow::late), is(true));
+    }
+
+    private void awaitIds(Set<Long> ids) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            Set<Long> seen = new HashSet<>();
+            delivered.forEach(r -> seen.add(r.id()));
+            if (seen.containsAll(ids)) {
+                return;
+            }
+            Thread.sleep(10);
+        }
+        Set<Long> missing = new HashSet<>(ids);
+        delivered.forEach(r -> missing.remove(r.id()));
+        throw new AssertionError("not delivered within 30 s: " + missing);
+    }
+}
