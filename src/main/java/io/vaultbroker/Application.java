@@ -1,5 +1,6 @@
 package io.vaultbroker;
 
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -71,7 +72,8 @@ public final class Application {
         }
         DbClient db = DbClient.create(dbConfig);
 
-        Config authConfig = devSecret(config.get("auth"));
+        DevTokens devTokens = DevTokens.create(config.get("auth"));
+        Config authConfig = devTokens == null ? config.get("auth") : devTokens.apply(config.get("auth"));
         Authenticator authenticator;
         try {
             authenticator = Authenticators.create(authConfig, new DbSignatureLedger(db), java.time.Clock.systemUTC());
@@ -112,6 +114,9 @@ public final class Application {
                 .build()
                 .start();
         LOG.log(System.Logger.Level.INFO, "vault-broker " + version + " listening on ws://localhost:" + server.port() + "/stomp");
+        if (devTokens != null) {
+            devTokens.print(server.port());
+        }
         Config shutdown = config.get("shutdown");
         return new Application(server, broker, feed, db,
                 shutdown.get("retry-spread").as(Duration.class).orElse(Duration.ofSeconds(30)),
@@ -169,25 +174,38 @@ public final class Application {
         }
     }
 
-    // The dev profile has no secret to configure: make one and print tokens to try the broker with.
-    private static Config devSecret(Config auth) {
-        if (!auth.get("dev-tokens").asBoolean().orElse(false)) {
-            return auth;
+    /** The dev profile's generated secret and the demo tokens minted with it. */
+    private record DevTokens(String secret, String user, String admin) {
+        // The dev profile has no secret to configure: make one, and tokens to try the broker with.
+        static DevTokens create(Config auth) {
+            if (!auth.get("dev-tokens").asBoolean().orElse(false)) {
+                return null;
+            }
+            String secret = auth.get("jwt.secret").asString().filter(s -> !s.isBlank())
+                    .orElseGet(() -> new String(TokenMinter.randomSecret(), StandardCharsets.US_ASCII));
+            TokenMinter minter = new TokenMinter(secret.getBytes(StandardCharsets.UTF_8));
+            return new DevTokens(secret, minter.mint(DEMO_PUBKEY, Set.of(), Duration.ofHours(12)),
+                    minter.mint("admin", Set.of("admin"), Duration.ofHours(12)));
         }
-        String secret = auth.get("jwt.secret").asString().filter(s -> !s.isBlank())
-                .orElseGet(() -> java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(TokenMinter.randomSecret()));
-        TokenMinter minter = new TokenMinter(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        String user = minter.mint(DEMO_PUBKEY, Set.of(), Duration.ofHours(12));
-        String admin = minter.mint("admin", Set.of("admin"), Duration.ofHours(12));
-        System.out.println("""
 
-                ── vault-broker dev tokens (valid 12 h; a new secret each start) ──
-                demo user %s:
-                  %s
-                admin:
-                  %s
-                """.formatted(DEMO_PUBKEY, user, admin));
-        return Config.just(ConfigSources.create(Map.of("jwt.secret", secret)), ConfigSources.create(auth.detach()));
+        Config apply(Config auth) {
+            return Config.just(ConfigSources.create(Map.of("jwt.secret", secret)), ConfigSources.create(auth.detach()));
+        }
+
+        void print(int port) {
+            System.out.println("""
+
+                    ── vault-broker is running (dev profile: a new secret and new tokens each start) ──
+                    STOMP endpoint: ws://localhost:%1$d/stomp        dashboard: http://localhost:%1$d/
+                    Demo user %2$s, token (12 h):
+                      %3$s
+                    Admin token (12 h):
+                      %4$s
+                    Try it: examples/node/subscribe.mjs (README), then insert a row:
+                      psql -h 127.0.0.1 -U postgres vault_broker -c "INSERT INTO vault_events (event_type, owner, payload) \
+                        VALUES ('balance_update', '%2$s', '{\"totalBalance\": 100}')"
+                    """.formatted(port, DEMO_PUBKEY, user, admin));
+        }
     }
 
     private static BrokerSettings brokerSettings(Config config, String version) {
