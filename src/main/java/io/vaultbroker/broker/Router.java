@@ -145,7 +145,7 @@ public final class Router implements FeedSink {
     }
 
     private void snapshot(Subscription s, FeedPosition at, List<String> out) {
-        List<EventRow> rows = store.latest(DestinationFilters.of(s.destination), at.cursor(), 1 + at.pending().size());
+        List<EventRow> rows = store.latest(DestinationFilters.of(s.destination), at.cursor(), 16 + at.pending().size());
         for (EventRow row : rows) {
             if (!at.isPending(row.id())) {
                 out.add(s.session.render(s, OutboundEvent.of(row, s.destination), "x-snapshot:true\n"));

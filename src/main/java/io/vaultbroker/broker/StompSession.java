@@ -2,7 +2,6 @@ package io.vaultbroker.broker;
 
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import io.vaultbroker.auth.AuthException;
@@ -134,6 +133,10 @@ public final class StompSession extends Session {
             return;
         }
         long[] beat = parseHeartBeat(f.header("heart-beat"));
+        if (beat == null) {
+            error("invalid heart-beat header", "heart-beat must be two non-negative integers: cx,cy", null);
+            return;
+        }
         int offer = broker.settings().heartbeatMs();
         // cx: what the client can send; cy: what it wants to receive (STOMP 1.2 heart-beating).
         clientBeatMs = beat[0] == 0 ? 0 : Math.max(beat[0], offer);
@@ -336,23 +339,22 @@ public final class StompSession extends Session {
         return best;
     }
 
+    /** The client's cx,cy; 0,0 when absent; null when malformed. */
     static long[] parseHeartBeat(String header) {
         if (header == null) {
             return new long[] {0, 0};
         }
-        String[] parts = header.split(",");
+        String[] parts = header.split(",", -1);
         if (parts.length != 2) {
-            return new long[] {0, 0};
+            return null;
         }
         try {
-            return new long[] {Math.max(0, Long.parseLong(parts[0].trim())), Math.max(0, Long.parseLong(parts[1].trim()))};
+            long cx = Long.parseLong(parts[0].trim());
+            long cy = Long.parseLong(parts[1].trim());
+            return cx < 0 || cy < 0 ? null : new long[] {cx, cy};
         } catch (NumberFormatException e) {
-            return new long[] {0, 0};
+            return null;
         }
-    }
-
-    static long retryHint(long spreadMs) {
-        return 1000 + ThreadLocalRandom.current().nextLong(Math.max(1, spreadMs));
     }
 
     private static String limitName(String reason) {
