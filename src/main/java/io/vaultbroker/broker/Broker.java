@@ -2,7 +2,6 @@ package io.vaultbroker.broker;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -11,7 +10,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import io.vaultbroker.auth.Authenticator;
 import io.vaultbroker.auth.Principal;
@@ -35,12 +33,14 @@ public final class Broker {
             Thread.ofPlatform().name("vault-broker-ticker").daemon(true).factory());
     private final Router router;
     private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
-    private final Map<String, AtomicInteger> perSubject = new ConcurrentHashMap<>();
-    private final Map<String, AtomicInteger> perAddress = new ConcurrentHashMap<>();
+    private final KeyedCounts perSubject;
+    private final KeyedCounts perAddress;
 
     public Broker(BrokerSettings settings, Authenticator authenticator, EventStore store) {
         this.settings = settings;
         this.authenticator = authenticator;
+        this.perSubject = new KeyedCounts(settings.maxSessionsPerSubject());
+        this.perAddress = new KeyedCounts(settings.maxSessionsPerAddress());
         this.router = new Router(stats, store, writers, settings.replayConcurrency(), settings.replayLimit());
     }
 
@@ -110,12 +110,11 @@ public final class Broker {
 
     /** Counts the session under its subject and address; returns a refusal reason or null. */
     String admit(Session s, Principal p) {
-        if (!take(perSubject, p.subject(), settings.maxSessionsPerSubject())) {
+        if (!perSubject.take(p.subject())) {
             return "too many sessions";
         }
-        if (settings.maxSessionsPerAddress() > 0
-                && !take(perAddress, s.transport.remoteAddress(), settings.maxSessionsPerAddress())) {
-            give(perSubject, p.subject());
+        if (settings.maxSessionsPerAddress() > 0 && !perAddress.take(s.transport.remoteAddress())) {
+            perSubject.give(p.subject());
             return "too many sessions";
         }
         s.principal = p;
@@ -135,9 +134,9 @@ public final class Broker {
         s.subscriptions.clear();
         Principal p = s.principal;
         if (s.admitted) {
-            give(perSubject, p.subject());
+            perSubject.give(p.subject());
             if (settings.maxSessionsPerAddress() > 0) {
-                give(perAddress, s.transport.remoteAddress());
+                perAddress.give(s.transport.remoteAddress());
             }
         }
         LOG.log(System.Logger.Level.INFO, "session " + s.id + " closed: subject " + (p == null ? "-" : p.subject())
@@ -154,23 +153,6 @@ public final class Broker {
                 LOG.log(System.Logger.Level.WARNING, "tick failed for session " + s.id, e);
             }
         }
-    }
-
-    private static boolean take(Map<String, AtomicInteger> counts, String key, int max) {
-        boolean[] ok = new boolean[1];
-        counts.compute(key, (k, c) -> {
-            AtomicInteger n = c == null ? new AtomicInteger() : c;
-            if (n.get() < max) {
-                n.incrementAndGet();
-                ok[0] = true;
-            }
-            return n.get() == 0 ? null : n;
-        });
-        return ok[0];
-    }
-
-    private static void give(Map<String, AtomicInteger> counts, String key) {
-        counts.computeIfPresent(key, (k, c) -> c.decrementAndGet() <= 0 ? null : c);
     }
 
     private static String newId() {

@@ -1,23 +1,22 @@
 package io.vaultbroker.web;
 
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+
+import io.vaultbroker.broker.KeyedCounts;
 
 /**
  * Counts open WebSocket connections in total and per remote address, so a flood of
  * unauthenticated sockets is refused before it costs a session.
- * Thread-safe: atomic counters and compute calls on a concurrent map.
+ * Thread-safe: an atomic total and {@link KeyedCounts} per address.
  */
 final class ConnectionLimits {
     private final int maxTotal;
-    private final int maxPerAddress;
     private final AtomicInteger total = new AtomicInteger();
-    private final Map<String, AtomicInteger> perAddress = new ConcurrentHashMap<>();
+    private final KeyedCounts perAddress;
 
     ConnectionLimits(int maxTotal, int maxPerAddress) {
         this.maxTotal = maxTotal;
-        this.maxPerAddress = maxPerAddress;
+        this.perAddress = new KeyedCounts(maxPerAddress);
     }
 
     /** A cheap early check at the upgrade (no address known yet). */
@@ -31,24 +30,16 @@ final class ConnectionLimits {
             total.decrementAndGet();
             return false;
         }
-        boolean[] ok = new boolean[1];
-        perAddress.compute(address, (k, n) -> {
-            AtomicInteger c = n == null ? new AtomicInteger() : n;
-            if (c.get() < maxPerAddress) {
-                c.incrementAndGet();
-                ok[0] = true;
-            }
-            return c.get() == 0 ? null : c;
-        });
-        if (!ok[0]) {
+        if (!perAddress.take(address)) {
             total.decrementAndGet();
+            return false;
         }
-        return ok[0];
+        return true;
     }
 
     void close(String address) {
         total.decrementAndGet();
-        perAddress.computeIfPresent(address, (k, c) -> c.decrementAndGet() <= 0 ? null : c);
+        perAddress.give(address);
     }
 
     int open() {
