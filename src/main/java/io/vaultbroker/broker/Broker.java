@@ -148,6 +148,10 @@ public final class Broker {
         long now = System.nanoTime();
         for (Session s : sessions) {
             try {
+                if (!s.transport.isOpen()) {
+                    s.transportGone();
+                    continue;
+                }
                 s.tick(now);
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "tick failed for session " + s.id, e);

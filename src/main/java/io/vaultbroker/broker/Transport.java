@@ -15,6 +15,14 @@ public interface Transport {
     /** Drops the connection at once, without waiting for anything to be written. */
     void abort();
 
+    /**
+     * False once the connection is gone. Helidon 4.5 does not call the listener when a peer drops
+     * the TCP connection without a close frame, so the broker's ticker asks.
+     */
+    default boolean isOpen() {
+        return true;
+    }
+
     /** The remote address the session is counted under. */
     String remoteAddress();
 }

@@ -66,7 +66,7 @@ final class StompEndpoint implements WsListener {
             return;
         }
         counted = true;
-        session = broker.openStomp(new WsTransport(ws, remote), host);
+        session = broker.openStomp(new WsTransport(ws, remote, this::ended), host);
     }
 
     @Override

@@ -14,10 +14,22 @@ final class WsTransport implements Transport {
     private static final System.Logger LOG = System.getLogger(WsTransport.class.getName());
     private final WsSession ws;
     private final String remote;
+    private final Runnable gone;
 
-    WsTransport(WsSession ws, String remote) {
+    /** @param gone releases the connection's place; run when {@link #isOpen()} finds the socket closed */
+    WsTransport(WsSession ws, String remote, Runnable gone) {
         this.ws = ws;
         this.remote = remote;
+        this.gone = gone;
+    }
+
+    @Override
+    public boolean isOpen() {
+        if (ws.socketContext() instanceof ConnectionContext cc && !cc.serverSocket().isConnected()) {
+            gone.run();
+            return false;
+        }
+        return true;
     }
 
     @Override
