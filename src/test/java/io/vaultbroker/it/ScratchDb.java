@@ -78,6 +78,13 @@ final class ScratchDb implements AutoCloseable {
         }
     }
 
+    String text(String sql) throws SQLException {
+        try (Connection c = connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
     /** Terminates this database's backends with one of the given application names; returns how many. */
     int terminate(String... applicationNames) throws SQLException {
         try (Connection c = admin(); Statement s = c.createStatement();
