@@ -125,6 +125,9 @@ public final class Application {
                 limits.get("trusted-proxies").asList(String.class).orElse(List.of()));
         WebServer server = WebServer.builder()
                 .config(config.get("server"))
+                // Main's hook calls stop(), which tells sessions before the server stops; Helidon's
+                // own hook would run concurrently and drop the connections first.
+                .shutdownHook(false)
                 .addRouting(web.wsRouting())
                 .build()
                 .start();
