@@ -23,6 +23,8 @@ import io.vaultbroker.db.DbSignatureLedger;
 import io.vaultbroker.db.Migrations;
 import io.vaultbroker.feed.EventStore;
 import io.vaultbroker.feed.Feed;
+import io.vaultbroker.jobs.Retention;
+import io.vaultbroker.jobs.TvlAggregator;
 import io.vaultbroker.stomp.StompLimits;
 import io.vaultbroker.web.WebWiring;
 
@@ -48,15 +50,22 @@ public final class Application {
     private final DbClient db;
     private final Duration retrySpread;
     private final Duration drain;
+    private final Jobs jobs;
     private volatile boolean stopped;
 
-    private Application(WebServer server, Broker broker, Feed feed, DbClient db, Duration retrySpread, Duration drain) {
+    /** The background jobs (TVL, retention) and their one scheduler thread. */
+    private record Jobs(java.util.concurrent.ScheduledExecutorService scheduler, TvlAggregator tvl, Retention retention) {
+    }
+
+    private Application(WebServer server, Broker broker, Feed feed, DbClient db, Duration retrySpread, Duration drain,
+                        Jobs jobs) {
         this.server = server;
         this.broker = broker;
         this.feed = feed;
         this.db = db;
         this.retrySpread = retrySpread;
         this.drain = drain;
+        this.jobs = jobs;
     }
 
     /** Builds and starts everything; returns once the server listens and the feed has its position. */
@@ -83,6 +92,7 @@ public final class Application {
 
         BrokerSettings settings = brokerSettings(config, version);
         Broker broker = new Broker(settings, authenticator, new EventStore(db));
+        Jobs jobs = jobs(config, db);
 
         Config feedConfig = config.get("feed");
         Feed feed = new Feed(new Feed.Settings(url, user, password,
@@ -90,7 +100,8 @@ public final class Application {
                 feedConfig.get("batch-size").asInt().orElse(1000),
                 feedConfig.get("max-gap-wait").as(Duration.class).orElse(Duration.ofSeconds(30)),
                 feedConfig.get("lag-threshold").as(Duration.class).orElse(Duration.ofSeconds(5)),
-                feedConfig.get("start-scan-window").asInt().orElse(10_000)), broker.router());
+                feedConfig.get("start-scan-window").asInt().orElse(10_000)),
+                jobs.tvl() == null ? broker.router() : jobs.tvl().watching(broker.router()));
         feed.start();
         try {
             if (!feed.awaitStarted(Duration.ofSeconds(30))) {
@@ -102,6 +113,12 @@ public final class Application {
             throw new StartupException("interrupted while starting", e);
         }
         broker.start();
+        if (jobs.tvl() != null) {
+            jobs.tvl().start(jobs.scheduler());
+        }
+        if (jobs.retention() != null) {
+            jobs.retention().start(jobs.scheduler());
+        }
 
         Config limits = config.get("limits");
         WebWiring web = new WebWiring(broker,
@@ -110,6 +127,9 @@ public final class Application {
                 limits.get("trusted-proxies").asList(String.class).orElse(List.of()));
         WebServer server = WebServer.builder()
                 .config(config.get("server"))
+                // Main's hook calls stop(), which tells sessions before the server stops; Helidon's
+                // own hook would run concurrently and drop the connections first.
+                .shutdownHook(false)
                 .addRouting(web.wsRouting())
                 .build()
                 .start();
@@ -120,7 +140,37 @@ public final class Application {
         Config shutdown = config.get("shutdown");
         return new Application(server, broker, feed, db,
                 shutdown.get("retry-spread").as(Duration.class).orElse(Duration.ofSeconds(30)),
-                shutdown.get("drain").as(Duration.class).orElse(Duration.ofSeconds(5)));
+                shutdown.get("drain").as(Duration.class).orElse(Duration.ofSeconds(5)), jobs);
+    }
+
+    private static Jobs jobs(Config config, DbClient db) {
+        Config tvl = config.get("tvl");
+        TvlAggregator aggregator = null;
+        if (tvl.get("enabled").asBoolean().orElse(false)) {
+            aggregator = new TvlAggregator(db, new TvlAggregator.Settings(true,
+                    tvl.get("query").asString().orElse("SELECT coalesce(sum(total_balance), 0) AS tvl FROM vaults"),
+                    tvl.get("interval").as(Duration.class).orElse(Duration.ofSeconds(1))));
+        }
+        Config ret = config.get("retention");
+        Retention retention = null;
+        if (ret.get("enabled").asBoolean().orElse(true)) {
+            retention = new Retention(db, new DbSignatureLedger(db), new Retention.Settings(true,
+                    ret.get("window").as(Duration.class).orElse(Duration.ofDays(7)),
+                    ret.get("batch-size").asInt().orElse(1000),
+                    ret.get("interval").as(Duration.class).orElse(Duration.ofMinutes(1))));
+        }
+        return new Jobs(java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("vault-broker-jobs").daemon(true).factory()), aggregator, retention);
+    }
+
+    /** The TVL aggregator, or null when {@code tvl.enabled} is false. */
+    public TvlAggregator tvl() {
+        return jobs.tvl();
+    }
+
+    /** Retention, or null when {@code retention.enabled} is false. */
+    public Retention retention() {
+        return jobs.retention();
     }
 
     /** The port the server listens on. */
@@ -145,6 +195,7 @@ public final class Application {
         }
         stopped = true;
         LOG.log(System.Logger.Level.INFO, "vault-broker shutting down");
+        jobs.scheduler().shutdownNow();
         broker.shutdown(retrySpread, drain);
         server.stop();
         feed.stop();

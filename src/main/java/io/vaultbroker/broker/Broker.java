@@ -62,11 +62,14 @@ public final class Broker {
      * 1012), then waits up to {@code drain} for their last writes.
      */
     public void shutdown(Duration spread, Duration drain) {
-        for (Session s : List.copyOf(sessions)) {
+        List<Session> told = List.copyOf(sessions);
+        for (Session s : told) {
             s.shutdown(ThreadLocalRandom.current().nextLong(Math.max(1, spread.toMillis())) + 1000);
         }
+        // A session leaves the set as soon as it is told; its ERROR and close frame are written
+        // later by its drainer, so wait for those writes, not for the set to empty.
         long deadline = System.nanoTime() + drain.toNanos();
-        while (System.nanoTime() < deadline && !sessions.isEmpty()) {
+        while (System.nanoTime() < deadline && !told.stream().allMatch(s -> s.outbox.isDone())) {
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {

@@ -109,6 +109,11 @@ final class Outbox {
         discard();
     }
 
+    /** True once the close frame is written or the connection is gone. */
+    boolean isDone() {
+        return closeWritten.get();
+    }
+
     boolean isFinishing() {
         return close != null;
     }

@@ -155,6 +155,12 @@ final class StompTestClient implements AutoCloseable {
         reading = false;
     }
 
+    /** Reads again, so a close the server sent while we did not read is seen. */
+    void resumeReading() {
+        reading = true;
+        ws.request(1);
+    }
+
     @Override
     public void close() {
         ws.abort();
