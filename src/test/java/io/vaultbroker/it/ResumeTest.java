@@ -157,7 +157,13 @@ class ResumeTest {
         String dest = "/user/" + owner + "/balance";
         ConcurrentSkipListSet<Long> committed = new ConcurrentSkipListSet<>();
         AtomicBoolean producing = new AtomicBoolean(true);
-        committed.add(TestDb.insert("balance_update", owner, "{\"n\":-1}"));
+        long first = TestDb.insert("balance_update", owner, "{\"n\":-1}");
+        committed.add(first);
+        // A snapshot is the latest row the feed has passed: let it pass the first one.
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (app.feed().stats().cursor() < first && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
         ExecutorService pool = Executors.newFixedThreadPool(3);
         List<Future<?>> producers = new ArrayList<>();
         for (int p = 0; p < 3; p++) {
