@@ -23,6 +23,7 @@ import io.vaultbroker.db.Migrations;
 import io.vaultbroker.feed.EventStore;
 import io.vaultbroker.feed.Feed;
 import io.vaultbroker.stomp.StompLimits;
+import io.vaultbroker.web.Observability;
 import io.vaultbroker.web.WebWiring;
 
 /**
@@ -45,15 +46,18 @@ public final class Application {
     private final Broker broker;
     private final Feed feed;
     private final DbClient db;
+    private final Observability observability;
     private final Duration retrySpread;
     private final Duration drain;
     private volatile boolean stopped;
 
-    private Application(WebServer server, Broker broker, Feed feed, DbClient db, Duration retrySpread, Duration drain) {
+    private Application(WebServer server, Broker broker, Feed feed, DbClient db, Observability observability,
+                        Duration retrySpread, Duration drain) {
         this.server = server;
         this.broker = broker;
         this.feed = feed;
         this.db = db;
+        this.observability = observability;
         this.retrySpread = retrySpread;
         this.drain = drain;
     }
@@ -106,14 +110,18 @@ public final class Application {
                 limits.get("connections-total").asInt().orElse(50_000),
                 limits.get("connections-per-address").asInt().orElse(128),
                 limits.get("trusted-proxies").asList(String.class).orElse(List.of()));
+        // /observe/health (database and feed readiness) and /observe/metrics (the broker's meters).
+        Observability observability = new Observability(broker, feed, db, web, config.get("server.features.observe"),
+                config.get("health.db-timeout").as(Duration.class).orElse(Duration.ofSeconds(2)));
         WebServer server = WebServer.builder()
                 .config(config.get("server"))
+                .addFeature(observability.feature())
                 .addRouting(web.wsRouting())
                 .build()
                 .start();
         LOG.log(System.Logger.Level.INFO, "vault-broker " + version + " listening on ws://localhost:" + server.port() + "/stomp");
         Config shutdown = config.get("shutdown");
-        return new Application(server, broker, feed, db,
+        return new Application(server, broker, feed, db, observability,
                 shutdown.get("retry-spread").as(Duration.class).orElse(Duration.ofSeconds(30)),
                 shutdown.get("drain").as(Duration.class).orElse(Duration.ofSeconds(5)));
     }
@@ -142,6 +150,7 @@ public final class Application {
         LOG.log(System.Logger.Level.INFO, "vault-broker shutting down");
         broker.shutdown(retrySpread, drain);
         server.stop();
+        observability.close();
         feed.stop();
         db.close();
     }

@@ -15,6 +15,13 @@ public interface Transport {
     /** Drops the connection at once, without waiting for anything to be written. */
     void abort();
 
+    /**
+     * Sends a WebSocket ping, so that a client that never writes answers with a pong and keeps
+     * the connection out of the server's idle timeout. Blocks like {@link #send}.
+     */
+    default void ping() throws Exception {
+    }
+
     /** The remote address the session is counted under. */
     String remoteAddress();
 }
