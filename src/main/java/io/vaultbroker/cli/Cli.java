@@ -178,7 +178,8 @@ public final class Cli {
             c = Connection.open(url);
         } catch (Exception e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
-            err.println("error: cannot connect to " + url + ": " + cause.getMessage());
+            err.println("error: cannot connect to " + url + ": "
+                    + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage()));
             return FAILED;
         }
         ScheduledExecutorService beats = Executors.newSingleThreadScheduledExecutor(
