@@ -3,6 +3,7 @@ package io.vaultbroker.it;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.AfterAll;
@@ -50,6 +51,11 @@ class CliTest {
     void printsEachMessageAsOneJsonLineAndExitsAfterCount() throws Exception {
         String owner = TestBroker.pubkey();
         long before = TestDb.insert("balance_update", owner, "{\"totalBalance\":1}");
+        // Resume only from a row the feed has passed: rows above its cursor would still come live.
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (app.feed().stats().cursor() < before && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
         // --resume-after makes the run independent of when the subscription becomes live.
         CompletableFuture<Run> r = CompletableFuture.supplyAsync(() -> run("--url", url(), "--token",
                 TestBroker.userToken(owner), "--subscribe", "/user/" + owner + "/balance", "--subscribe",
