@@ -159,3 +159,19 @@ ensure_database() {
     [[ "$exists" == "1" ]] || die "could not create database $name"
   fi
 }
+
+# The built jar, for the CLI (io.vaultbroker.cli.Cli). Dies with a hint when it is missing.
+vault_broker_jar() {
+  local root jar
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  jar="${VAULT_BROKER_JAR:-$root/target/vault-broker.jar}"
+  [[ -f "$jar" ]] || die "$jar not found: build it first (mvn -q -DskipTests package) or set VAULT_BROKER_JAR"
+  printf '%s\n' "$jar"
+}
+
+# Runs the CLI client with the given arguments.
+vault_broker_cli() {
+  local jar
+  jar="$(vault_broker_jar)"
+  java -cp "$jar" io.vaultbroker.cli.Cli "$@"
+}

@@ -26,6 +26,7 @@ import io.vaultbroker.feed.Feed;
 import io.vaultbroker.jobs.Retention;
 import io.vaultbroker.jobs.TvlAggregator;
 import io.vaultbroker.stomp.StompLimits;
+import io.vaultbroker.web.Observability;
 import io.vaultbroker.web.WebWiring;
 
 /**
@@ -48,6 +49,7 @@ public final class Application {
     private final Broker broker;
     private final Feed feed;
     private final DbClient db;
+    private final Observability observability;
     private final Duration retrySpread;
     private final Duration drain;
     private final Jobs jobs;
@@ -57,12 +59,13 @@ public final class Application {
     private record Jobs(java.util.concurrent.ScheduledExecutorService scheduler, TvlAggregator tvl, Retention retention) {
     }
 
-    private Application(WebServer server, Broker broker, Feed feed, DbClient db, Duration retrySpread, Duration drain,
-                        Jobs jobs) {
+    private Application(WebServer server, Broker broker, Feed feed, DbClient db, Observability observability,
+                        Duration retrySpread, Duration drain, Jobs jobs) {
         this.server = server;
         this.broker = broker;
         this.feed = feed;
         this.db = db;
+        this.observability = observability;
         this.retrySpread = retrySpread;
         this.drain = drain;
         this.jobs = jobs;
@@ -125,11 +128,15 @@ public final class Application {
                 limits.get("connections-total").asInt().orElse(50_000),
                 limits.get("connections-per-address").asInt().orElse(128),
                 limits.get("trusted-proxies").asList(String.class).orElse(List.of()));
+        // /observe/health (database and feed readiness) and /observe/metrics (the broker's meters).
+        Observability observability = new Observability(broker, feed, db, web, config.get("server.features.observe"),
+                config.get("health.db-timeout").as(Duration.class).orElse(Duration.ofSeconds(2)));
         WebServer server = WebServer.builder()
                 .config(config.get("server"))
                 // Main's hook calls stop(), which tells sessions before the server stops; Helidon's
                 // own hook would run concurrently and drop the connections first.
                 .shutdownHook(false)
+                .addFeature(observability.feature())
                 .addRouting(web.wsRouting())
                 .build()
                 .start();
@@ -138,7 +145,7 @@ public final class Application {
             devTokens.print(server.port());
         }
         Config shutdown = config.get("shutdown");
-        return new Application(server, broker, feed, db,
+        return new Application(server, broker, feed, db, observability,
                 shutdown.get("retry-spread").as(Duration.class).orElse(Duration.ofSeconds(30)),
                 shutdown.get("drain").as(Duration.class).orElse(Duration.ofSeconds(5)), jobs);
     }
@@ -198,6 +205,7 @@ public final class Application {
         jobs.scheduler().shutdownNow();
         broker.shutdown(retrySpread, drain);
         server.stop();
+        observability.close();
         feed.stop();
         db.close();
     }

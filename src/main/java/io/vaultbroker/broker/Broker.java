@@ -57,6 +57,14 @@ public final class Broker {
         return s;
     }
 
+    /** A new session of the seed-compatible JSON endpoint on a just-opened WebSocket; call {@link JsonSession#start} next. */
+    public JsonSession openJson(Transport transport) {
+        JsonSession s = new JsonSession(this, transport, newId());
+        sessions.add(s);
+        stats.sessions.incrementAndGet();
+        return s;
+    }
+
     /**
      * Tells every session the server is going away (ERROR with a spread-out retry hint, close
      * 1012), then waits up to {@code drain} for their last writes.
@@ -144,7 +152,8 @@ public final class Broker {
         }
         LOG.log(System.Logger.Level.INFO, "session " + s.id + " closed: subject " + (p == null ? "-" : p.subject())
                 + " from " + s.transport.remoteAddress() + " after "
-                + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - s.openedNanos) + " ms, " + s.received() + " frames in");
+                + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - s.openedNanos) + " ms, " + s.received() + " frames in, "
+                + s.sent() + " out (" + s.protocol() + ")");
     }
 
     private void tick() {

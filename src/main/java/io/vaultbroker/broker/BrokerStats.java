@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiConsumer;
 
 /**
  * The broker's counters, for metrics. Thread-safe: adders and concurrent maps, written from any thread.
@@ -18,13 +19,55 @@ public final class BrokerStats {
     final AtomicInteger sessions = new AtomicInteger();
     private final Map<String, LongAdder> authFailures = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> limitHits = new ConcurrentHashMap<>();
+    private volatile BiConsumer<String, String> newKeyListener = (map, key) -> { };
 
     void authFailure(String category) {
-        authFailures.computeIfAbsent(category, k -> new LongAdder()).increment();
+        adder(authFailures, AUTH_FAILURES, category).increment();
     }
 
     void limitHit(String limit) {
-        limitHits.computeIfAbsent(limit, k -> new LongAdder()).increment();
+        adder(limitHits, LIMIT_HITS, limit).increment();
+    }
+
+    /** The name {@link #onNewKey} reports for a new auth failure reason. */
+    public static final String AUTH_FAILURES = "auth-failures";
+    /** The name {@link #onNewKey} reports for a new limit. */
+    public static final String LIMIT_HITS = "limit-hits";
+
+    /**
+     * Called (on the counting thread, after the counter exists) the first time a reason or limit
+     * is counted, so metrics can register a meter for it; keys seen before are reported at once.
+     */
+    public void onNewKey(BiConsumer<String, String> listener) {
+        newKeyListener = listener;
+        authFailures.keySet().forEach(k -> listener.accept(AUTH_FAILURES, k));
+        limitHits.keySet().forEach(k -> listener.accept(LIMIT_HITS, k));
+    }
+
+    /** Counts of one auth failure reason (0 when never seen). */
+    public long authFailures(String category) {
+        LongAdder a = authFailures.get(category);
+        return a == null ? 0 : a.sum();
+    }
+
+    /** Hits of one limit (0 when never hit). */
+    public long limitHits(String limit) {
+        LongAdder a = limitHits.get(limit);
+        return a == null ? 0 : a.sum();
+    }
+
+    private LongAdder adder(Map<String, LongAdder> map, String mapName, String key) {
+        LongAdder a = map.get(key);
+        if (a != null) {
+            return a;
+        }
+        LongAdder fresh = new LongAdder();
+        a = map.putIfAbsent(key, fresh);
+        if (a != null) {
+            return a;
+        }
+        newKeyListener.accept(mapName, key);
+        return fresh;
     }
 
     /** STOMP frames received (heart-beats excluded). */
@@ -32,7 +75,7 @@ public final class BrokerStats {
         return framesIn.sum();
     }
 
-    /** Frames queued for sending (MESSAGE, RECEIPT, ERROR, CONNECTED). */
+    /** Messages queued for clients: every STOMP frame but heart-beats, every JSON message of /ws. */
     public long framesOut() {
         return framesOut.sum();
     }

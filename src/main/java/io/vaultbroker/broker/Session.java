@@ -25,6 +25,7 @@ abstract class Session {
     private final AtomicBoolean ended = new AtomicBoolean();
     volatile Principal principal;
     volatile long connectedNanos;
+    private final java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
 
     Session(Broker broker, Transport transport, String id, boolean coalesce) {
         this.broker = broker;
@@ -53,6 +54,9 @@ abstract class Session {
     /** Frames or messages received, for the close log line. */
     abstract long received();
 
+    /** What the client speaks, for the close log line: {@code stomp} or {@code json}. */
+    abstract String protocol();
+
     volatile boolean admitted;
 
     int maxHeld() {
@@ -61,9 +65,18 @@ abstract class Session {
 
     /** Queues a message; a full outbox makes this session a slow consumer. */
     final void push(String text) {
-        if (outbox.offer(text) == Outbox.Offer.FULL) {
+        Outbox.Offer o = outbox.offer(text);
+        if (o == Outbox.Offer.QUEUED) {
+            sent.incrementAndGet();
+            broker.stats().framesOut.increment();
+        } else if (o == Outbox.Offer.FULL) {
             slowConsumer();
         }
+    }
+
+    /** Messages queued for this client (heart-beats excluded), for the close log line. */
+    final long sent() {
+        return sent.get();
     }
 
     final boolean isEnded() {
@@ -81,6 +94,10 @@ abstract class Session {
     final void end(String lastText, int closeCode, String reason, boolean discardQueued) {
         if (!ended.compareAndSet(false, true)) {
             return;
+        }
+        if (lastText != null) {
+            sent.incrementAndGet();
+            broker.stats().framesOut.increment();
         }
         broker.forget(this);
         outbox.finish(lastText, closeCode, reason, discardQueued);

@@ -292,6 +292,11 @@ public final class StompSession extends Session {
         return frames;
     }
 
+    @Override
+    String protocol() {
+        return "stomp";
+    }
+
     private void error(String message, String detail, String receipt) {
         end(errorFrame(message, detail, receipt), CLOSE_POLICY, message, false);
     }
@@ -310,13 +315,11 @@ public final class StompSession extends Session {
     }
 
     private void send(StompFrame f) {
-        broker.stats().framesOut.increment();
         push(StompEncoder.encode(f));
     }
 
     private void receipt(String receipt) {
         if (receipt != null) {
-            broker.stats().framesOut.increment();
             push(receiptFrame(receipt));
         }
     }

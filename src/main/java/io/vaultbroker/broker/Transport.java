@@ -23,6 +23,13 @@ public interface Transport {
         return true;
     }
 
+    /**
+     * Sends a WebSocket ping, so that a client that never writes answers with a pong and keeps
+     * the connection out of the server's idle timeout. Blocks like {@link #send}.
+     */
+    default void ping() throws Exception {
+    }
+
     /** The remote address the session is counted under. */
     String remoteAddress();
 }

@@ -25,9 +25,11 @@ public final class WebWiring {
         this.addresses = new RemoteAddresses(trustedProxies);
     }
 
-    /** The WebSocket routing: {@code /stomp}. */
+    /** The WebSocket routing: {@code /stomp}, and the seed-compatible {@code /ws/{pubkey}}. */
     public WsRouting.Builder wsRouting() {
-        return WsRouting.builder().endpoint("/stomp", () -> new StompEndpoint(broker, limits, addresses));
+        return WsRouting.builder()
+                .endpoint("/stomp", () -> new StompEndpoint(broker, limits, addresses))
+                .endpoint(SeedEndpoint.PATH + "{pubkey}", () -> new SeedEndpoint(broker, limits, addresses));
     }
 
     /** WebSocket connections open now. */

@@ -38,6 +38,11 @@ final class WsTransport implements Transport {
     }
 
     @Override
+    public void ping() {
+        ws.ping(io.helidon.common.buffers.BufferData.empty());
+    }
+
+    @Override
     public void close(int code, String reason) {
         try {
             ws.close(code, reason);
