@@ -131,6 +131,7 @@ public final class Application {
         // /observe/health (database and feed readiness) and /observe/metrics (the broker's meters).
         Observability observability = new Observability(broker, feed, db, web, config.get("server.features.observe"),
                 config.get("health.db-timeout").as(Duration.class).orElse(Duration.ofSeconds(2)));
+        warnIfWildcardOrigin(config.get("server.protocols.websocket.origins"));
         WebServer server = WebServer.builder()
                 .config(config.get("server"))
                 // Main's hook calls stop(), which tells sessions before the server stops; Helidon's
@@ -140,7 +141,7 @@ public final class Application {
                 .addRouting(web.wsRouting())
                 .build()
                 .start();
-        LOG.log(System.Logger.Level.INFO, "vault-broker " + version + " listening on ws://localhost:" + server.port() + "/stomp");
+        LOG.log(System.Logger.Level.INFO, "vault-broker " + version + " listening on " + (server.hasTls() ? "wss" : "ws") + "://localhost:" + server.port() + "/stomp");
         if (devTokens != null) {
             devTokens.print(server.port());
         }
@@ -264,6 +265,17 @@ public final class Application {
                       psql -h 127.0.0.1 -U postgres vault_broker -c "INSERT INTO vault_events (event_type, owner, payload) \
                         VALUES ('balance_update', '%2$s', '{\"totalBalance\": 100}')"
                     """.formatted(port, DEMO_PUBKEY, user, admin));
+        }
+    }
+
+    // Helidon 4.5 matches Origin against this list literally (Set.contains), so "*" is no wildcard.
+    private static void warnIfWildcardOrigin(Config origins) {
+        if (origins.asList(String.class).orElse(List.of()).contains("*")) {
+            LOG.log(System.Logger.Level.WARNING, "server.protocols.websocket.origins contains \"*\", which does NOT"
+                    + " allow every origin: Helidon compares origins literally, so browsers from any origin not listed"
+                    + " get 403 at the upgrade (clients without an Origin header still pass). List each allowed origin"
+                    + " instead, e.g. SERVER_PROTOCOLS_WEBSOCKET_ORIGINS_0=https://app.example.com"
+                    + " SERVER_PROTOCOLS_WEBSOCKET_ORIGINS_1=https://admin.example.com");
         }
     }
 

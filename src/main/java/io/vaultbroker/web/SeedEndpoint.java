@@ -71,7 +71,7 @@ final class SeedEndpoint implements WsListener {
             return;
         }
         counted = true;
-        session = broker.openJson(new WsTransport(ws, remote));
+        session = broker.openJson(new WsTransport(ws, remote, this::ended));
         String t = token;
         token = null;
         session.start(owner, t, resumeAfter, host);

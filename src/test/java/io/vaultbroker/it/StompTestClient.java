@@ -47,8 +47,8 @@ final class StompTestClient implements AutoCloseable {
     private final WebSocket ws;
     private volatile boolean reading = true;
 
-    private StompTestClient(URI uri, String... subprotocols) throws Exception {
-        WebSocket.Builder b = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+    private StompTestClient(HttpClient http, URI uri, String... subprotocols) throws Exception {
+        WebSocket.Builder b = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
         if (subprotocols.length > 0) {
             b.subprotocols(subprotocols[0], java.util.Arrays.copyOfRange(subprotocols, 1, subprotocols.length));
         }
@@ -56,11 +56,16 @@ final class StompTestClient implements AutoCloseable {
     }
 
     static StompTestClient open(int port) throws Exception {
-        return new StompTestClient(URI.create("ws://127.0.0.1:" + port + "/stomp"), "v12.stomp");
+        return open(URI.create("ws://127.0.0.1:" + port + "/stomp"), "v12.stomp");
     }
 
     static StompTestClient open(URI uri, String... subprotocols) throws Exception {
-        return new StompTestClient(uri, subprotocols);
+        return open(HttpClient.newHttpClient(), uri, subprotocols);
+    }
+
+    /** Opens with the given client, e.g. one whose SSLContext trusts a test certificate (wss://). */
+    static StompTestClient open(HttpClient http, URI uri, String... subprotocols) throws Exception {
+        return new StompTestClient(http, uri, subprotocols);
     }
 
     /** Opens, sends CONNECT with the token as passcode and waits for CONNECTED. */
