@@ -107,6 +107,11 @@ public final class Router implements FeedSink {
             s.hold();
             registry.add(s);
             at = position;
+            if (resumeAfter != null && resumeAfter >= at.cursor()) {
+                // Nothing to replay; but the client may be ahead of this feed (it resumed with an
+                // id another instance delivered): do not send it those rows again.
+                s.seenThrough(resumeAfter);
+            }
         }
         if (resumeAfter != null && resumeAfter >= at.cursor()) {
             s.release(List.of());

@@ -20,6 +20,8 @@ final class Subscription {
     final boolean clientAck;
     final String subscriptionLine;
     private List<OutboundEvent> held;
+    // Rows up to this id were already seen by the client (x-resume-after ahead of this feed).
+    private volatile long seenThrough = -1;
 
     Subscription(Session session, String id, Destination destination, boolean clientAck) {
         this.session = session;
@@ -31,6 +33,9 @@ final class Subscription {
 
     /** Hands a live event to the session, or holds it while catching up. */
     void deliver(OutboundEvent e) {
+        if (e.id >= 0 && e.id <= seenThrough) {
+            return;
+        }
         synchronized (this) {
             if (held != null) {
                 if (held.size() >= session.maxHeld()) {
@@ -43,6 +48,14 @@ final class Subscription {
             }
         }
         session.push(session.render(this, e, ""));
+    }
+
+    /**
+     * The client has every row up to this id (it resumed with an id this instance's feed has not
+     * reached yet, e.g. one delivered by another instance): live rows up to it are not sent again.
+     */
+    void seenThrough(long id) {
+        seenThrough = id;
     }
 
     /** From now on, live events wait until {@link #release}. Call under the router's lock. */

@@ -152,7 +152,6 @@ public final class Feed {
                 Reader reader = new Reader(c, stats);
                 if (cursor < 0) {
                     initialise(reader);
-                    started.countDown();
                 }
                 backoffMs = 100;
                 loop(c, reader);
@@ -212,6 +211,8 @@ public final class Feed {
         while (running) {
             long t0 = System.nanoTime();
             boolean again = cycle(reader);
+            // Started once the first cycle has reported a status, so nobody sees "feed starting".
+            started.countDown();
             stats.polls.incrementAndGet();
             stats.pollNanos.addAndGet(System.nanoTime() - t0);
             if (!again) {

@@ -58,13 +58,14 @@ final class WsTransport implements Transport {
         try {
             if (ws.socketContext() instanceof ConnectionContext cc) {
                 cc.serverSocket().close();
-                return;
+            } else if (ws instanceof ServerConnection sc) {
+                sc.close(true);
             }
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "socket close failed: " + e);
-        }
-        if (ws instanceof ServerConnection sc) {
-            sc.close(true);
+        } finally {
+            // Helidon does not call the listener for a socket closed under it: release the place here.
+            gone.run();
         }
     }
 

@@ -152,6 +152,26 @@ class ResumeTest {
     }
 
     @Test
+    void aResumeIdAheadOfThisFeedIsNotSentAgain() throws Exception {
+        // Another instance may already have delivered ids this feed has not reached: hold this
+        // feed at a gap, resume past it, and let the gap fill.
+        String owner = TestBroker.pubkey();
+        String dest = "/user/" + owner + "/tx";
+        try (Connection slow = TestDb.connect();
+             StompTestClient c = StompTestClient.connect(app.port(), TestBroker.userToken(owner))) {
+            slow.setAutoCommit(false);
+            long held = TestDb.insert(slow, "transaction_confirmed", owner, "{\"n\":1}");
+            long ahead = TestDb.insert("transaction_confirmed", owner, "{\"n\":2}");
+            assertTrue(app.feed().stats().cursor() < held, "the feed is held below the gap");
+            c.subscribe("t", dest, "x-resume-after", Long.toString(ahead));
+            slow.commit();
+            long next = TestDb.insert("transaction_confirmed", owner, "{\"n\":3}");
+            assertEquals(List.of(next), Messages.rowIds(Messages.until(c, next, WAIT)),
+                    "only the row after the resume id, nothing the client already has");
+        }
+    }
+
+    @Test
     void snapshotThenLiveWithInsertsRacingTheSubscribe() throws Exception {
         String owner = TestBroker.pubkey();
         String dest = "/user/" + owner + "/balance";
