@@ -1,0 +1,78 @@
+package io.vaultbroker.bench;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The named scenarios and their default options (DESIGN targets from issue 6). Immutable.
+ */
+enum Scenario {
+    SMOKE("50 sessions, 200 events/s for 5 s: proves the harness works (CI)",
+            "users", "25", "devices", "2", "rate", "200", "duration", "5", "producers", "2"),
+    CONNECT("10,000 sessions x 2 subscriptions: connect time, sessions/s, RSS per session",
+            "users", "5000", "devices", "2", "rate", "0", "duration", "0"),
+    THROUGHPUT("5,000 users x 2 devices, 5,000 events/s for 60 s from 4 producers: loss and latency",
+            "users", "5000", "devices", "2", "rate", "5000", "duration", "60", "producers", "4"),
+    FANOUT("2,000 admin sessions on /admin/tvl: MESSAGE frames/s",
+            "users", "0", "devices", "1", "admins", "2000", "rate", "0", "tvl-rate", "30", "duration", "30"),
+    IDLE("nothing happening: database queries/s and CPU of an idle broker",
+            "users", "50", "devices", "2", "rate", "0", "duration", "0", "idle-seconds", "30"),
+    STARTUP("process start to ready (/observe/health 200 and the 'listening' log line)",
+            "users", "0", "devices", "1", "rate", "0", "duration", "0", "repeat", "3");
+
+    /** Options every scenario understands, with their general defaults. */
+    static final Map<String, String> COMMON = new LinkedHashMap<>();
+
+    static {
+        COMMON.put("users", "0");
+        COMMON.put("devices", "1");
+        COMMON.put("admins", "0");
+        COMMON.put("rate", "0");
+        COMMON.put("tvl-rate", "0");
+        COMMON.put("duration", "0");
+        COMMON.put("producers", "4");
+        COMMON.put("rows-per-tx", "1");
+        // on: each producer commit waits for the WAL flush (PostgreSQL's default); off: it does not.
+        COMMON.put("synchronous-commit", "on");
+        COMMON.put("connect-concurrency", "200");
+        COMMON.put("connect-timeout", "120");
+        COMMON.put("drain-timeout", "30");
+        COMMON.put("idle-seconds", "0");
+        COMMON.put("repeat", "1");
+        COMMON.put("heartbeat", "0,0");
+        COMMON.put("client-threads", "2");
+        COMMON.put("db", "vault_bench");
+        COMMON.put("pg-host", "127.0.0.1");
+        COMMON.put("pg-port", "5432");
+        COMMON.put("pg-user", "postgres");
+        COMMON.put("pg-password", "");
+        COMMON.put("broker-jar", "target/vault-broker.jar");
+        COMMON.put("broker-java-opts", "-Xmx1g");
+        COMMON.put("broker-env", "");
+        COMMON.put("jfr", "");
+        COMMON.put("out", "bench/target/results");
+    }
+
+    static final Set<String> KNOWN = COMMON.keySet();
+
+    final String description;
+    final Map<String, String> defaults = new LinkedHashMap<>();
+
+    Scenario(String description, String... kv) {
+        this.description = description;
+        for (int i = 0; i < kv.length; i += 2) {
+            defaults.put(kv[i], kv[i + 1]);
+        }
+    }
+
+    Map<String, String> options() {
+        Map<String, String> m = new LinkedHashMap<>(COMMON);
+        m.putAll(defaults);
+        return m;
+    }
+
+    String label() {
+        return name().toLowerCase();
+    }
+}
