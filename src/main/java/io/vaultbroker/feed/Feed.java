@@ -44,6 +44,8 @@ public final class Feed {
     private static final long WAIT_SLICE_MS = 250;
     private static final long MAX_GAP_BACKOFF_MS = 100;
     private static final long WATCH_POLL_MS = 1000;
+    private static final long STAY_AWAKE_MS = 250;
+    private static final long MAX_IDLE_WAIT_MS = 32;
     private static final String COLUMNS = "id, event_type, owner, payload::text, created_at";
 
     /**
@@ -66,6 +68,7 @@ public final class Feed {
     private final FeedSink sink;
     private final FeedStats stats = new FeedStats();
     private final CountDownLatch started = new CountDownLatch(1);
+    private final String instance = java.util.UUID.randomUUID().toString();
     private volatile boolean running;
     private volatile Thread thread;
 
@@ -155,6 +158,7 @@ public final class Feed {
                 }
                 backoffMs = 100;
                 loop(c, reader);
+                reader.unregister(instance);
             } catch (SQLException | RuntimeException e) {
                 if (!running) {
                     break;
@@ -206,21 +210,102 @@ public final class Feed {
                 + " id ranges below it still watched)");
     }
 
+    // Awake, the feed polls on a short, growing interval with its flag down, so busy producers
+    // commit without NOTIFY (which serialises their commits). After STAY_AWAKE_MS without rows it
+    // raises its flag and waits on LISTEN; from then on producers notify it.
     private void loop(Connection c, Reader reader) throws SQLException {
         PGConnection pg = c.unwrap(PGConnection.class);
+        reader.register(instance);
+        boolean asleep = false;
+        Drowsy drowsy = null;
+        long lastActive = System.nanoTime();
+        long idleWaitMs = 0;
         while (running) {
             long t0 = System.nanoTime();
+            long readBefore = stats.rowsRead.get();
             boolean again = cycle(reader);
             // Started once the first cycle has reported a status, so nobody sees "feed starting".
             started.countDown();
             stats.polls.incrementAndGet();
-            stats.pollNanos.addAndGet(System.nanoTime() - t0);
-            if (!again) {
-                waitForWork(pg, nextWaitMs());
-            } else {
+            long now = System.nanoTime();
+            stats.pollNanos.addAndGet(now - t0);
+            if (again || stats.rowsRead.get() > readBefore) {
+                lastActive = now;
+                idleWaitMs = 0;
+                drowsy = null;
+                if (asleep) {
+                    reader.flag(instance, false);
+                    asleep = false;
+                }
+            }
+            if (again) {
                 // Drop the wake-ups this cycle has already served.
                 pg.getNotifications();
+                continue;
             }
+            if (gap != null || !watches.isEmpty()) {
+                waitForWork(pg, nextWaitMs());
+                continue;
+            }
+            if (!asleep) {
+                if (now - lastActive < TimeUnit.MILLISECONDS.toNanos(STAY_AWAKE_MS)) {
+                    idleWaitMs = idleWaitMs == 0 ? 1 : Math.min(idleWaitMs * 2, MAX_IDLE_WAIT_MS);
+                    waitForWork(pg, idleWaitMs);
+                    continue;
+                }
+                reader.flag(instance, true);
+                asleep = true;
+                drowsy = new Drowsy(now);
+                // Read once more: rows committed before the flag was up woke nobody.
+                continue;
+            }
+            if (drowsy != null) {
+                if (drowsy.awake(reader.holders(), now, settings.pollInterval())) {
+                    waitForWork(pg, 2);
+                    continue;
+                }
+                drowsy = null;
+            }
+            if (!waitForWork(pg, settings.pollInterval().toMillis())) {
+                // Still asleep after the fallback poll: say so again, or producers stop notifying.
+                reader.flag(instance, true);
+            }
+        }
+    }
+
+    /**
+     * Just after the flag went up: inserters that checked it before it was visible will not
+     * notify. Each of them holds the table's lock until it ends, so the feed keeps polling until
+     * the lock holders seen after the flag have all ended, and reads once more.
+     * Confined to the feed thread.
+     */
+    private static final class Drowsy {
+        private final long sinceNanos;
+        private Set<String> candidates;
+        private boolean confirmed;
+
+        Drowsy(long sinceNanos) {
+            this.sinceNanos = sinceNanos;
+        }
+
+        /** True while the feed must keep polling before it may sleep. */
+        boolean awake(Set<String> holders, long now, Duration limit) {
+            if (now - sinceNanos > limit.toNanos()) {
+                // A transaction left open this long is caught by the fallback poll.
+                return false;
+            }
+            if (candidates == null) {
+                candidates = new HashSet<>(holders);
+            } else {
+                candidates.retainAll(holders);
+            }
+            if (!candidates.isEmpty()) {
+                return true;
+            }
+            // All gone: one more read picks up what they committed.
+            boolean first = !confirmed;
+            confirmed = true;
+            return first;
         }
     }
 
@@ -235,19 +320,20 @@ public final class Feed {
     }
 
     // Waits for a notification in short slices so stop() is noticed without closing the socket
-    // under a reader. No statement is sent while waiting.
-    private void waitForWork(PGConnection pg, long waitMs) throws SQLException {
+    // under a reader. No statement is sent while waiting. True when a notification came.
+    private boolean waitForWork(PGConnection pg, long waitMs) throws SQLException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMs);
         while (running) {
             long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
             if (left <= 0) {
-                return;
+                return false;
             }
             var notes = pg.getNotifications((int) Math.min(left, WAIT_SLICE_MS));
             if (notes != null && notes.length > 0) {
-                return;
+                return true;
             }
         }
+        return false;
     }
 
     /**
@@ -443,6 +529,7 @@ public final class Feed {
         private final PreparedStatement after;
         private final PreparedStatement inRanges;
         private final PreparedStatement holders;
+        private final PreparedStatement flag;
 
         Reader(Connection c, FeedStats stats) throws SQLException {
             this.c = c;
@@ -456,6 +543,34 @@ public final class Feed {
                     + " WHERE locktype = 'relation' AND relation = 'vault_events'::regclass"
                     + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
                     + " AND mode = 'RowExclusiveLock' AND pid IS DISTINCT FROM pg_backend_pid()");
+            this.flag = c.prepareStatement("INSERT INTO vault_broker_feeds (instance, asleep, seen_at) VALUES (?, ?, now())"
+                    + " ON CONFLICT (instance) DO UPDATE SET asleep = excluded.asleep, seen_at = now()");
+        }
+
+        /** Enters this feed in vault_broker_feeds (awake), forgetting rows of long-dead instances. */
+        void register(String instance) throws SQLException {
+            stats.queries.addAndGet(2);
+            try (Statement s = c.createStatement()) {
+                s.execute("DELETE FROM vault_broker_feeds WHERE seen_at < now() - interval '1 day'");
+            }
+            flag(instance, false);
+        }
+
+        /** Raises or lowers this feed's asleep flag (and refreshes its seen_at). */
+        void flag(String instance, boolean asleep) throws SQLException {
+            stats.queries.incrementAndGet();
+            flag.setString(1, instance);
+            flag.setBoolean(2, asleep);
+            flag.executeUpdate();
+        }
+
+        /** Removes this feed's row (at stop). */
+        void unregister(String instance) throws SQLException {
+            stats.queries.incrementAndGet();
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM vault_broker_feeds WHERE instance = ?")) {
+                ps.setString(1, instance);
+                ps.executeUpdate();
+            }
         }
 
         long head() throws SQLException {
