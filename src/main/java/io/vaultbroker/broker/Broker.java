@@ -1,6 +1,7 @@
 package io.vaultbroker.broker;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -158,13 +159,14 @@ public final class Broker {
 
     private void tick() {
         long now = System.nanoTime();
+        Instant wallClock = Instant.now();
         for (Session s : sessions) {
             try {
                 if (!s.transport.isOpen()) {
                     s.transportGone();
                     continue;
                 }
-                s.tick(now);
+                s.tick(now, wallClock);
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "tick failed for session " + s.id, e);
             }

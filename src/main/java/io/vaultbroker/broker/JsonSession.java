@@ -118,12 +118,12 @@ public final class JsonSession extends Session {
     }
 
     @Override
-    void tick(long now) {
+    void tick(long now, Instant wallClock) {
         if (isEnded() || !started) {
             return;
         }
         Principal p = principal;
-        if (p.expiresAt() != null && Instant.now().isAfter(p.expiresAt())) {
+        if (p.expiresAt() != null && wallClock.isAfter(p.expiresAt())) {
             end(null, CLOSE_POLICY, "token expired", false);
             return;
         }

@@ -1,5 +1,6 @@
 package io.vaultbroker.broker;
 
+import java.time.Instant;
 import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -40,7 +41,7 @@ abstract class Session {
     abstract String render(Subscription s, OutboundEvent e, String extraHeaders);
 
     /** Called about once a second by the broker's ticker. */
-    abstract void tick(long nowNanos);
+    abstract void tick(long nowNanos, Instant wallClock);
 
     /** Cuts the session off: it cannot keep up with what it is sent. */
     abstract void slowConsumer();

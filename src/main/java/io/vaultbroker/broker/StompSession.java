@@ -231,7 +231,7 @@ public final class StompSession extends Session {
     }
 
     @Override
-    void tick(long now) {
+    void tick(long now, Instant wallClock) {
         if (isEnded()) {
             return;
         }
@@ -249,7 +249,7 @@ public final class StompSession extends Session {
             return;
         }
         Principal p = principal;
-        if (p.expiresAt() != null && Instant.now().isAfter(p.expiresAt())) {
+        if (p.expiresAt() != null && wallClock.isAfter(p.expiresAt())) {
             error("token expired", "connect again with a fresh token", null);
             return;
         }

@@ -77,7 +77,12 @@ public class RouterBench {
         }
 
         @Override
-        void tick(long nowNanos) {
+        void tick(long nowNanos, java.time.Instant wallClock) {
+        }
+
+        @Override
+        String protocol() {
+            return "bench";
         }
 
         @Override
