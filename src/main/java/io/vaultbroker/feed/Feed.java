@@ -42,7 +42,8 @@ public final class Feed {
     private static final System.Logger LOG = System.getLogger(Feed.class.getName());
     private static final String CHANNEL = "vault_events";
     private static final long WAIT_SLICE_MS = 250;
-    private static final long MAX_GAP_BACKOFF_MS = 100;
+    private static final long MAX_GAP_BACKOFF_MS = 50;
+    private static final long YOUNG_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     private static final long WATCH_POLL_MS = 1000;
     private static final long STAY_AWAKE_MS = 250;
     private static final long MAX_IDLE_WAIT_MS = 32;
@@ -80,6 +81,7 @@ public final class Feed {
     private FeedStatus status = FeedStatus.STARTING;
     private long gapBackoffMs;
     private boolean lastBatchFull;
+    private int lastDelivered;
 
     /**
      * A range of missing ids and the transactions that may still fill it.
@@ -311,7 +313,8 @@ public final class Feed {
 
     private long nextWaitMs() {
         if (gap != null) {
-            gapBackoffMs = gapBackoffMs == 0 ? 2 : Math.min(gapBackoffMs * 2, MAX_GAP_BACKOFF_MS);
+            // Rows still flowing past gaps: look again at once. Stuck at one gap: back off.
+            gapBackoffMs = lastDelivered > 0 || gapBackoffMs == 0 ? 1 : Math.min(gapBackoffMs * 2, MAX_GAP_BACKOFF_MS);
             return gapBackoffMs;
         }
         gapBackoffMs = 0;
@@ -348,7 +351,10 @@ public final class Feed {
 
         List<EventRow> rows = reader.after(cursor, settings.batchSize());
         stats.rowsRead.addAndGet(rows.size());
-        boolean needLocks = advance(rows, out, now);
+        // A young gap is usually a transaction that is committing right now: read again before
+        // asking who holds the lock (any check after the read that missed the id is sound).
+        boolean needLocks = advance(rows, out, now)
+                && (gap.candidates != null || now - gap.sinceNanos > YOUNG_GAP_NANOS);
         lastBatchFull = rows.size() == settings.batchSize();
 
         if (!watches.isEmpty()) {
@@ -367,7 +373,7 @@ public final class Feed {
 
         if (needLocks) {
             Set<String> holders = reader.holders();
-            if (gap != null) {
+            if (gap != null && (gap.candidates != null || now - gap.sinceNanos > YOUNG_GAP_NANOS)) {
                 gap.narrow(holders);
                 again |= gap.confirm;
             }
@@ -388,6 +394,7 @@ public final class Feed {
             stats.rowsDelivered.addAndGet(out.size());
         }
         stats.cursor.set(cursor);
+        lastDelivered = out.size();
         updateStatus(now, rows, out);
         return again || (lastBatchFull && gap == null);
     }
