@@ -48,7 +48,7 @@ enum Scenario {
         COMMON.put("pg-user", "postgres");
         COMMON.put("pg-password", "");
         COMMON.put("broker-jar", "target/vault-broker.jar");
-        COMMON.put("broker-java-opts", "-Xmx1g");
+        COMMON.put("broker-java-opts", "-Xmx1g -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=target/vault-broker.jsa");
         COMMON.put("broker-env", "");
         COMMON.put("jfr", "");
         COMMON.put("out", "bench/target/results");
