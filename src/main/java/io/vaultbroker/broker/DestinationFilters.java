@@ -1,5 +1,7 @@
 package io.vaultbroker.broker;
 
+import java.util.List;
+
 import io.vaultbroker.feed.EventStore;
 
 /**
@@ -13,9 +15,10 @@ final class DestinationFilters {
     static EventStore.Filter of(Destination d) {
         return switch (d.kind()) {
             case USER_BALANCE -> new EventStore.Filter(
-                    "owner = ? AND event_type IN ('balance_update', 'collateral_locked', 'collateral_unlocked')", d.owner());
-            case USER_TX -> new EventStore.Filter("owner = ? AND event_type LIKE 'transaction\\_%'", d.owner());
-            case ADMIN_TVL -> new EventStore.Filter("event_type = 'tvl_update'", null);
+                    "owner = ? AND event_type IN ('balance_update', 'collateral_locked', 'collateral_unlocked')",
+                    List.of(d.owner()));
+            case USER_TX -> new EventStore.Filter("owner = ? AND event_type LIKE 'transaction\\_%'", List.of(d.owner()));
+            case ADMIN_TVL -> new EventStore.Filter("event_type = 'tvl_update'", List.of());
             case SYSTEM_HEALTH -> throw new IllegalArgumentException("health is not in the change table");
         };
     }

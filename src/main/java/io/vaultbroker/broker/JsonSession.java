@@ -1,6 +1,7 @@
 package io.vaultbroker.broker;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -89,9 +90,10 @@ public final class JsonSession extends Session {
                 + OutboundEvent.quote("vault-broker/" + broker.settings().version()) + "}", Instant.now()));
         LOG.log(System.Logger.Level.INFO, "session " + id + " connected: subject " + p.subject() + " ("
                 + p.method() + ", /ws for " + owner + ") from " + transport.remoteAddress());
-        subscribe("balance", balance, resume);
-        subscribe("tx", tx, resume);
-        subscribe("health", health, null);
+        // Balance and tx catch up together, so a resume arrives in id order across both and the
+        // client may keep a single last id.
+        broker.router().subscribe(List.of(subscription("balance", balance), subscription("tx", tx)), resume);
+        broker.router().subscribe(subscription("health", health), null);
     }
 
     /** A message from the client: the seed's protocol has none, so it is counted and ignored. */
@@ -105,10 +107,10 @@ public final class JsonSession extends Session {
         transportGone();
     }
 
-    private void subscribe(String subId, Destination d, Long resumeAfter) {
+    private Subscription subscription(String subId, Destination d) {
         Subscription s = new Subscription(this, subId, d, false);
         subscriptions.put(subId, s);
-        broker.router().subscribe(s, resumeAfter);
+        return s;
     }
 
     @Override

@@ -16,8 +16,8 @@ import io.vaultbroker.feed.FeedStatus;
 /**
  * Gives each row of the feed to every subscription on its destination, rendering it once.
  *
- * <p>Threading: {@link #deliver} and {@link #status} run on the feed thread. Registration of a
- * subscription that needs a snapshot or replay takes the same lock as delivery, so the feed
+ * <p>Threading: {@link #deliver} and {@link #status} run on the feed thread. Registration of
+ * subscriptions that need a snapshot or replay takes the same lock as delivery, so the feed
  * position it reads splits the stream exactly: rows at or below it come from the catch-up query,
  * rows after it live. Plain subscriptions register without that lock.
  */
@@ -89,88 +89,128 @@ public final class Router implements FeedSink {
     }
 
     void subscribe(Subscription s, Long resumeAfter) {
-        Destination d = s.destination;
-        if (!d.fromTable()) {
-            synchronized (lock) {
-                registry.add(s);
-                s.deliver(healthEvent(status));
+        subscribe(List.of(s), resumeAfter);
+    }
+
+    /**
+     * Registers subscriptions of one session. Those that need a snapshot or a replay catch up
+     * together: one query in id order across their destinations, then their held live events.
+     */
+    void subscribe(List<Subscription> subs, Long resumeAfter) {
+        List<Subscription> table = new ArrayList<>();
+        for (Subscription s : subs) {
+            if (s.destination.fromTable()) {
+                table.add(s);
+            } else {
+                synchronized (lock) {
+                    registry.add(s);
+                    s.deliver(healthEvent(status));
+                }
             }
+        }
+        boolean snapshot = resumeAfter == null && table.stream().anyMatch(s -> s.destination.hasSnapshot());
+        if (table.isEmpty() || (resumeAfter == null && !snapshot)) {
+            table.forEach(registry::add);
             return;
         }
-        boolean snapshot = resumeAfter == null && d.hasSnapshot();
-        if (resumeAfter == null && !snapshot) {
-            registry.add(s);
-            return;
-        }
+        CatchUpGate gate = new CatchUpGate(table.getFirst().session);
         FeedPosition at;
         synchronized (lock) {
-            s.hold();
-            registry.add(s);
             at = position;
-            if (resumeAfter != null && resumeAfter >= at.cursor()) {
-                // Nothing to replay; but the client may be ahead of this feed (it resumed with an
-                // id another instance delivered): do not send it those rows again.
-                s.seenThrough(resumeAfter);
+            for (Subscription s : table) {
+                s.hold(gate);
+                if (resumeAfter != null && resumeAfter >= at.cursor()) {
+                    // Nothing to replay; but the client may be ahead of this feed (it resumed with
+                    // an id another instance delivered): do not send it those rows again.
+                    s.seenThrough(resumeAfter);
+                }
+                registry.add(s);
             }
         }
         if (resumeAfter != null && resumeAfter >= at.cursor()) {
-            s.release(List.of());
+            gate.release(List.of());
             return;
         }
-        workers.execute(() -> catchUp(s, resumeAfter, at));
+        workers.execute(() -> catchUp(table, gate, resumeAfter, at));
     }
 
     void unsubscribe(Subscription s) {
         registry.remove(s);
     }
 
-    private void catchUp(Subscription s, Long resumeAfter, FeedPosition at) {
+    private void catchUp(List<Subscription> subs, CatchUpGate gate, Long resumeAfter, FeedPosition at) {
+        Session session = subs.getFirst().session;
         List<String> out = new ArrayList<>();
         try {
             catchUps.acquire();
             try {
-                if (s.session.isEnded()) {
+                if (session.isEnded()) {
                     return;
                 }
                 if (resumeAfter == null) {
-                    snapshot(s, at, out);
+                    snapshots(subs, at, out);
                 } else {
-                    replay(s, resumeAfter, at, out);
+                    replay(subs, resumeAfter, at, out);
                 }
             } finally {
                 catchUps.release();
             }
-            s.release(out);
+            gate.release(out);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "catch-up for " + s.destination.name() + " failed: " + e.getMessage());
-            s.session.catchUpFailed();
+            LOG.log(System.Logger.Level.WARNING, "catch-up for session " + session.id + " failed: " + e.getMessage());
+            session.catchUpFailed();
         }
     }
 
-    private void snapshot(Subscription s, FeedPosition at, List<String> out) {
-        List<EventRow> rows = store.latest(DestinationFilters.of(s.destination), at.cursor(), 16 + at.pending().size());
-        for (EventRow row : rows) {
-            if (!at.isPending(row.id())) {
-                out.add(s.session.render(s, OutboundEvent.of(row, s.destination), "x-snapshot:true\n"));
-                return;
+    // The latest row each snapshot destination had when the feed was at the position, in id order.
+    private void snapshots(List<Subscription> subs, FeedPosition at, List<String> out) {
+        List<OutboundEvent> latest = new ArrayList<>();
+        List<Subscription> owners = new ArrayList<>();
+        for (Subscription s : subs) {
+            if (!s.destination.hasSnapshot()) {
+                continue;
+            }
+            for (EventRow row : store.latest(DestinationFilters.of(s.destination), at.cursor(), 16 + at.pending().size())) {
+                if (!at.isPending(row.id())) {
+                    latest.add(OutboundEvent.of(row, s.destination));
+                    owners.add(s);
+                    break;
+                }
             }
         }
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < latest.size(); i++) {
+            order.add(i);
+        }
+        order.sort((a, b) -> Long.compare(latest.get(a).id, latest.get(b).id));
+        for (int i : order) {
+            Subscription s = owners.get(i);
+            out.add(s.session.render(s, latest.get(i), "x-snapshot:true\n"));
+        }
     }
 
-    private void replay(Subscription s, long after, FeedPosition at, List<String> out) {
-        EventStore.Replay r = store.between(DestinationFilters.of(s.destination), after, at.cursor(), replayLimit);
+    private void replay(List<Subscription> subs, long after, FeedPosition at, List<String> out) {
+        EventStore.Filter filter = EventStore.Filter.anyOf(subs.stream().map(s -> DestinationFilters.of(s.destination)).toList());
+        EventStore.Replay r = store.between(filter, after, at.cursor(), replayLimit);
         boolean gap = r.truncated() || after < store.retentionHorizon();
         List<EventRow> rows = r.rows().stream().filter(row -> !at.isPending(row.id())).toList();
         if (gap) {
             long oldest = rows.isEmpty() ? store.oldestId().orElse(at.cursor() + 1) : rows.getFirst().id();
-            OutboundEvent notice = OutboundEvent.notice("gap-" + noticeSeq.incrementAndGet(), s.destination,
-                    "resume_gap", "{\"oldestId\":" + oldest + "}", Instant.now(), "x-resume:gap\n");
-            out.add(s.session.render(s, notice, ""));
+            for (Subscription s : subs) {
+                OutboundEvent notice = OutboundEvent.notice("gap-" + noticeSeq.incrementAndGet(), s.destination,
+                        "resume_gap", "{\"oldestId\":" + oldest + "}", Instant.now(), "x-resume:gap\n");
+                out.add(s.session.render(s, notice, ""));
+            }
         }
         for (EventRow row : rows) {
-            out.add(s.session.render(s, OutboundEvent.of(row, s.destination), ""));
+            Destination d = Destination.forEvent(row.eventType(), row.owner());
+            for (Subscription s : subs) {
+                if (d != null && s.destination.name().equals(d.name())) {
+                    out.add(s.session.render(s, OutboundEvent.of(row, s.destination), ""));
+                }
+            }
         }
     }
 

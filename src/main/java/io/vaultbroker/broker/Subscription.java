@@ -1,17 +1,15 @@
 package io.vaultbroker.broker;
 
-import java.util.ArrayList;
-import java.util.List;
-
 import io.vaultbroker.stomp.StompEncoder;
 
 /**
  * One subscription of one session to one destination.
  *
- * <p>While a snapshot or replay is read, live events are held here and released after it, so the
- * subscriber sees the catch-up first and then the live stream, with nothing twice and nothing
- * missing. Threading: {@link #deliver} runs on the feed thread (under the router's lock), the
- * catch-up on a worker; both take this object's monitor, which only guards {@code held}.
+ * <p>While a snapshot or replay is read, live events wait in a {@link CatchUpGate} and go out
+ * after it, so the subscriber sees the catch-up first and then the live stream, with nothing
+ * twice and nothing missing. Threading: {@link #deliver} runs on the feed thread (under the
+ * router's lock); {@code gate} and {@code seenThrough} are set under that lock before the
+ * subscription is registered, so the feed thread sees them.
  */
 final class Subscription {
     final Session session;
@@ -19,7 +17,7 @@ final class Subscription {
     final Destination destination;
     final boolean clientAck;
     final String subscriptionLine;
-    private List<OutboundEvent> held;
+    private volatile CatchUpGate gate;
     // Rows up to this id were already seen by the client (x-resume-after ahead of this feed).
     private volatile long seenThrough = -1;
 
@@ -31,21 +29,14 @@ final class Subscription {
         this.subscriptionLine = "subscription:" + StompEncoder.escape(id) + "\n";
     }
 
-    /** Hands a live event to the session, or holds it while catching up. */
+    /** Hands a live event to the session, or to the gate while catching up. */
     void deliver(OutboundEvent e) {
         if (e.id >= 0 && e.id <= seenThrough) {
             return;
         }
-        synchronized (this) {
-            if (held != null) {
-                if (held.size() >= session.maxHeld()) {
-                    held = null;
-                    session.slowConsumer();
-                    return;
-                }
-                held.add(e);
-                return;
-            }
+        CatchUpGate g = gate;
+        if (g != null && g.offer(this, e)) {
+            return;
         }
         session.push(session.render(this, e, ""));
     }
@@ -58,23 +49,8 @@ final class Subscription {
         seenThrough = id;
     }
 
-    /** From now on, live events wait until {@link #release}. Call under the router's lock. */
-    synchronized void hold() {
-        held = new ArrayList<>();
-    }
-
-    /** Sends the catch-up messages, then what was held, and goes live. */
-    void release(List<String> catchUp) {
-        synchronized (this) {
-            for (String m : catchUp) {
-                session.push(m);
-            }
-            if (held != null) {
-                for (OutboundEvent e : held) {
-                    session.push(session.render(this, e, ""));
-                }
-            }
-            held = null;
-        }
+    /** From now on, live events wait in the gate until it is released. Call under the router's lock. */
+    void hold(CatchUpGate g) {
+        gate = g;
     }
 }

@@ -20,10 +20,27 @@ public final class EventStore {
     /**
      * Which rows belong to a destination.
      *
-     * @param sql    a boolean SQL condition over {@code vault_events}, with at most one {@code ?}
-     * @param owner  the value for that {@code ?}, or {@code null} when there is none
+     * @param sql    a boolean SQL condition over {@code vault_events}, with a {@code ?} per parameter
+     * @param params the values for those {@code ?}, in order
      */
-    public record Filter(String sql, String owner) {
+    public record Filter(String sql, List<Object> params) {
+        public Filter {
+            params = List.copyOf(params);
+        }
+
+        /** Rows matching any of the filters. */
+        public static Filter anyOf(List<Filter> filters) {
+            if (filters.size() == 1) {
+                return filters.getFirst();
+            }
+            StringBuilder sql = new StringBuilder("(");
+            List<Object> params = new ArrayList<>();
+            for (Filter f : filters) {
+                sql.append(sql.length() > 1 ? " OR (" : "(").append(f.sql()).append(')');
+                params.addAll(f.params());
+            }
+            return new Filter(sql.append(')').toString(), params);
+        }
     }
 
     /**
@@ -73,15 +90,9 @@ public final class EventStore {
     }
 
     private List<EventRow> query(String sql, Filter f, Object... tail) {
-        Object[] params;
-        if (f.owner() == null) {
-            params = tail;
-        } else {
-            params = new Object[tail.length + 1];
-            params[0] = f.owner();
-            System.arraycopy(tail, 0, params, 1, tail.length);
-        }
-        try (var stream = db.execute().query(sql, params)) {
+        List<Object> params = new ArrayList<>(f.params());
+        params.addAll(List.of(tail));
+        try (var stream = db.execute().query(sql, params.toArray())) {
             return stream.map(EventStore::row).toList();
         }
     }

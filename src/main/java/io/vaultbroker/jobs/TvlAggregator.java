@@ -109,8 +109,7 @@ public final class TvlAggregator {
         runs.incrementAndGet();
         DbTransaction tx = db.transaction();
         try {
-            boolean locked = tx.get("SELECT pg_try_advisory_xact_lock(?) AS locked", LOCK_KEY)
-                    .map(r -> r.column("locked").get(Boolean.class)).orElse(false);
+            boolean locked = AdvisoryLock.tryTake(tx, LOCK_KEY);
             if (!locked) {
                 tx.rollback();
                 busy.incrementAndGet();

@@ -2,7 +2,6 @@ package io.vaultbroker.web;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.helidon.common.buffers.BufferData;
 import io.helidon.http.HeaderName;
@@ -10,7 +9,6 @@ import io.helidon.http.HeaderNames;
 import io.helidon.http.Headers;
 import io.helidon.http.HttpPrologue;
 import io.helidon.http.WritableHeaders;
-import io.helidon.websocket.WsListener;
 import io.helidon.websocket.WsSession;
 import io.helidon.websocket.WsUpgradeException;
 
@@ -19,36 +17,23 @@ import io.vaultbroker.broker.StompSession;
 
 /**
  * The {@code /stomp} WebSocket endpoint: one instance per connection, from upgrade to close.
- * Threading: Helidon calls it on the connection's own thread, one callback at a time; only
- * {@code closed} is touched from elsewhere.
+ * Threading: Helidon calls it on the connection's own thread, one callback at a time.
  */
-final class StompEndpoint implements WsListener {
+final class StompEndpoint extends CountedEndpoint {
     static final HeaderName PROTOCOL = HeaderNames.create("Sec-WebSocket-Protocol");
     private static final String[] PROTOCOLS = {"v12.stomp", "v11.stomp", "v10.stomp"};
 
     private final Broker broker;
-    private final ConnectionLimits limits;
-    private final RemoteAddresses addresses;
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private String host;
-    private String forwardedFor;
-    private String remote;
-    private boolean counted;
     private StompSession session;
 
     StompEndpoint(Broker broker, ConnectionLimits limits, RemoteAddresses addresses) {
+        super(limits, addresses);
         this.broker = broker;
-        this.limits = limits;
-        this.addresses = addresses;
     }
 
     @Override
     public Optional<Headers> onHttpUpgrade(HttpPrologue prologue, Headers headers) throws WsUpgradeException {
-        if (limits.full()) {
-            throw new WsUpgradeException("too many connections");
-        }
-        host = headers.first(HeaderNames.HOST).orElse(null);
-        forwardedFor = headers.first(HeaderNames.X_FORWARDED_FOR).orElse(null);
+        admitUpgrade(headers);
         String chosen = choose(headers.first(PROTOCOL).orElse(null));
         if (chosen == null) {
             return Optional.empty();
@@ -59,14 +44,15 @@ final class StompEndpoint implements WsListener {
     }
 
     @Override
-    public void onOpen(WsSession ws) {
-        remote = addresses.resolve(ws.socketContext().remotePeer().address(), forwardedFor);
-        if (!limits.open(remote)) {
-            ws.close(1008, "too many connections");
-            return;
+    void opened(WsTransport transport) {
+        session = broker.openStomp(transport, host);
+    }
+
+    @Override
+    void gone() {
+        if (session != null) {
+            session.onClosed();
         }
-        counted = true;
-        session = broker.openStomp(new WsTransport(ws, remote, this::ended), host);
     }
 
     @Override
@@ -82,28 +68,6 @@ final class StompEndpoint implements WsListener {
             byte[] bytes = new byte[buffer.available()];
             buffer.read(bytes);
             session.onData(bytes);
-        }
-    }
-
-    @Override
-    public void onClose(WsSession ws, int status, String reason) {
-        ended();
-    }
-
-    @Override
-    public void onError(WsSession ws, Throwable t) {
-        ended();
-    }
-
-    private void ended() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
-        if (session != null) {
-            session.onClosed();
-        }
-        if (counted) {
-            limits.close(remote);
         }
     }
 

@@ -101,6 +101,8 @@ class SeedEndpointTest {
                 assertTrue(got.contains(expected(lockId)), got.toString());
                 assertTrue(got.stream().anyMatch(m -> m.startsWith("{\"event\":\"health_update\"")), got.toString());
                 assertFalse(got.contains(expected(balId)), got.toString());
+                assertTrue(got.indexOf(expected(txId)) < got.indexOf(expected(lockId)),
+                        "the tx row and the later balance-destination row arrive in id order: " + got);
                 r.closeNormally();
             }
             c.closeNormally();
