@@ -62,5 +62,5 @@ read -r -a java_opts <<<"${JAVA_OPTS:-}"
 note "Starting vault-broker against $DB_CONNECTION_URL"
 # AppCDS: the first start writes a class-data archive beside the jar, later starts map it and
 # are ready about a third sooner; the JVM rebuilds it by itself when the jar changes.
-exec java -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=target/vault-broker.jsa \
+exec java -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=target/vault-broker.jsa -Xlog:cds=off -Xlog:cds+dynamic=off \
   "${java_opts[@]+"${java_opts[@]}"}" -Dhelidon.config.profile=dev -jar "$jar"

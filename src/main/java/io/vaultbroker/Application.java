@@ -1,6 +1,7 @@
 package io.vaultbroker;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -253,18 +254,24 @@ public final class Application {
         }
 
         void print(int port) {
-            System.out.println("""
-
-                    ── vault-broker is running (dev profile: a new secret and new tokens each start) ──
-                    STOMP endpoint: ws://localhost:%1$d/stomp        dashboard: http://localhost:%1$d/
-                    Demo user %2$s, token (12 h):
-                      %3$s
-                    Admin token (12 h):
-                      %4$s
-                    Try it: examples/node/subscribe.mjs (README), then insert a row:
-                      psql -h 127.0.0.1 -U postgres vault_broker -c "INSERT INTO vault_events (event_type, owner, payload) \
-                        VALUES ('balance_update', '%2$s', '{\"totalBalance\": 100}')"
-                    """.formatted(port, DEMO_PUBKEY, user, admin));
+            // Each command below works when pasted as is into a shell, even where the default java is older.
+            String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            String lines = String.join("\n",
+                    "",
+                    "── vault-broker is running (dev profile: a new secret and new tokens each start) ──",
+                    "STOMP endpoint: ws://localhost:" + port + "/stomp    dashboard: http://localhost:" + port + "/",
+                    "Demo user " + DEMO_PUBKEY + ", token (12 h):",
+                    "  " + user,
+                    "Admin token (12 h):",
+                    "  " + admin,
+                    "Watch the demo user's balance from another terminal:",
+                    "  " + javaBin + " -cp target/vault-broker.jar io.vaultbroker.cli.Cli --url ws://localhost:" + port + "/stomp"
+                            + " --token " + user + " --subscribe /user/" + DEMO_PUBKEY + "/balance",
+                    "then write an event, as a producer would:",
+                    "  psql -h 127.0.0.1 -U postgres vault_broker -c \"INSERT INTO vault_events (event_type, owner, payload)"
+                            + " VALUES ('balance_update', '" + DEMO_PUBKEY + "', '{\\\"totalBalance\\\": 100}')\"",
+                    "");
+            System.out.println(lines);
         }
     }
 
