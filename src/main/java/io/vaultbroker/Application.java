@@ -142,6 +142,15 @@ public final class Application {
                 .addRouting(web.wsRouting())
                 .build()
                 .start();
+        if (!server.isRunning() || server.port() < 0) {
+            jobs.scheduler().shutdownNow();
+            broker.shutdown(Duration.ZERO, Duration.ZERO);
+            feed.stop();
+            db.close();
+            throw new StartupException("the server could not listen on " + config.get("server.host").asString().orElse("0.0.0.0")
+                    + ":" + config.get("server.port").asInt().orElse(8080)
+                    + " (is another process using the port? set SERVER_PORT to choose another)", null);
+        }
         LOG.log(System.Logger.Level.INFO, "vault-broker " + version + " listening on " + (server.hasTls() ? "wss" : "ws") + "://localhost:" + server.port() + "/stomp");
         if (devTokens != null) {
             devTokens.print(server.port());
