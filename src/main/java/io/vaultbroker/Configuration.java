@@ -11,6 +11,7 @@ import io.helidon.config.ConfigSources;
  * Loads {@code application.yaml} (and {@code application-<profile>.yaml} when a profile is set),
  * then lets an environment variable override any key: {@code feed.max-gap-wait} is
  * {@code FEED_MAX_GAP_WAIT}. Helidon's own mapping ({@code FEED_MAX_dash_GAP_dash_WAIT}) also works.
+ * Stateless.
  */
 final class Configuration {
     private Configuration() {
