@@ -31,6 +31,11 @@ import org.postgresql.PGConnection;
  * given up (counted, logged, health degraded) but still watched, so a row that commits later is
  * delivered, marked late.
  *
+ * <p>A busy feed polls; an idle one waits on {@code LISTEN}. Since a transaction that calls
+ * {@code NOTIFY} serialises its commit with every other notifying one, producers notify only while
+ * some feed has marked itself asleep in {@code vault_broker_feeds} (migration V2); the feed keeps
+ * polling after raising that flag until every inserter that may have missed it has ended.
+ *
  * <p>Threading: all reading state is confined to the feed's own thread; {@link #start()},
  * {@link #stop()}, {@link #awaitStarted(Duration)} and {@link #stats()} may be called from any thread.
  */
