@@ -76,12 +76,17 @@ public record Destination(Kind kind, String owner, String name) {
         if (owner == null) {
             return null;
         }
+        if (changesBalance(eventType)) {
+            return new Destination(Kind.USER_BALANCE, owner, USER + owner + "/balance");
+        }
+        return eventType.startsWith("transaction_") ? new Destination(Kind.USER_TX, owner, USER + owner + "/tx") : null;
+    }
+
+    /** True for the event types of {@code /user/{pubkey}/balance}: a vault's balance changed. */
+    public static boolean changesBalance(String eventType) {
         return switch (eventType) {
-            case "balance_update", "collateral_locked", "collateral_unlocked" ->
-                    new Destination(Kind.USER_BALANCE, owner, USER + owner + "/balance");
-            default -> eventType.startsWith("transaction_")
-                    ? new Destination(Kind.USER_TX, owner, USER + owner + "/tx")
-                    : null;
+            case "balance_update", "collateral_locked", "collateral_unlocked" -> true;
+            default -> false;
         };
     }
 

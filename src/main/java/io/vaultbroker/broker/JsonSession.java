@@ -124,17 +124,12 @@ public final class JsonSession extends Session {
         if (isEnded() || !started) {
             return;
         }
-        Principal p = principal;
-        if (p.expiresAt() != null && wallClock.isAfter(p.expiresAt())) {
-            end(null, CLOSE_POLICY, "token expired", false);
+        String expired = expiry(now, wallClock);
+        if (expired != null) {
+            end(null, CLOSE_POLICY, expired, false);
             return;
         }
         BrokerSettings cfg = broker.settings();
-        if (now - connectedNanos > cfg.sessionLifetime().toNanos()) {
-            broker.stats().limitHit("session-lifetime");
-            end(null, CLOSE_POLICY, "session expired", false);
-            return;
-        }
         // The seed's clients never write: a ping makes them answer with a pong, which keeps the
         // connection out of the server's idle timeout. Sent on a writer thread, since it blocks
         // like a send when the peer does not read, and the ticker serves every session.

@@ -64,6 +64,22 @@ abstract class Session {
         return broker.settings().outboxFrames();
     }
 
+    /**
+     * Why a connected session must end now, whatever protocol it speaks: "token expired" or
+     * "session expired" (counted as a limit hit); null while it may go on.
+     */
+    final String expiry(long nowNanos, Instant wallClock) {
+        Principal p = principal;
+        if (p.expiresAt() != null && wallClock.isAfter(p.expiresAt())) {
+            return "token expired";
+        }
+        if (nowNanos - connectedNanos > broker.settings().sessionLifetime().toNanos()) {
+            broker.stats().limitHit("session-lifetime");
+            return "session expired";
+        }
+        return null;
+    }
+
     /** Queues a message; a full outbox makes this session a slow consumer. */
     final void push(String text) {
         Outbox.Offer o = outbox.offer(text);

@@ -248,14 +248,10 @@ public final class StompSession extends Session {
             error("heart-beat timeout", "nothing received for " + TimeUnit.NANOSECONDS.toSeconds(silent) + " s", null);
             return;
         }
-        Principal p = principal;
-        if (p.expiresAt() != null && wallClock.isAfter(p.expiresAt())) {
-            error("token expired", "connect again with a fresh token", null);
-            return;
-        }
-        if (now - connectedNanos > cfg.sessionLifetime().toNanos()) {
-            broker.stats().limitHit("session-lifetime");
-            error("session expired", "sessions last at most " + cfg.sessionLifetime(), null);
+        String expired = expiry(now, wallClock);
+        if (expired != null) {
+            error(expired, expired.startsWith("token") ? "connect again with a fresh token"
+                    : "sessions last at most " + cfg.sessionLifetime(), null);
             return;
         }
         // The ticker runs once a second, so beat a little early rather than late.

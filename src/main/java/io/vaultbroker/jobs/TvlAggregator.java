@@ -3,7 +3,6 @@ package io.vaultbroker.jobs;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -12,6 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import io.helidon.dbclient.DbClient;
 import io.helidon.dbclient.DbTransaction;
 
+import io.vaultbroker.broker.Destination;
 import io.vaultbroker.feed.EventRow;
 import io.vaultbroker.feed.FeedPosition;
 import io.vaultbroker.feed.FeedSink;
@@ -32,7 +32,6 @@ public final class TvlAggregator {
     private static final System.Logger LOG = System.getLogger(TvlAggregator.class.getName());
     /** Advisory lock key shared by all instances ("vb-tvl"). */
     public static final long LOCK_KEY = 0x76622d74766cL;
-    private static final Set<String> BALANCE_EVENTS = Set.of("balance_update", "collateral_locked", "collateral_unlocked");
     private static final BigDecimal MAX_SAFE = BigDecimal.valueOf(9007199254740991L);
 
     /**
@@ -77,7 +76,7 @@ public final class TvlAggregator {
 
     void observe(List<EventRow> rows) {
         for (EventRow r : rows) {
-            if (BALANCE_EVENTS.contains(r.eventType())) {
+            if (r.eventType() != null && Destination.changesBalance(r.eventType())) {
                 dirty.set(true);
                 return;
             }
