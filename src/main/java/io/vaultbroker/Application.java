@@ -24,6 +24,7 @@ import io.vaultbroker.db.DbSignatureLedger;
 import io.vaultbroker.db.Migrations;
 import io.vaultbroker.feed.EventStore;
 import io.vaultbroker.feed.Feed;
+import io.vaultbroker.feed.SchemaCheck;
 import io.vaultbroker.jobs.Retention;
 import io.vaultbroker.jobs.TvlAggregator;
 import io.vaultbroker.stomp.StompLimits;
@@ -83,6 +84,7 @@ public final class Application {
         if (dbConfig.get("migrate").asBoolean().orElse(true)) {
             migrate(url, user, password, dbConfig.get("startup-timeout").as(Duration.class).orElse(Duration.ofSeconds(30)));
         }
+        verifySchema(url, user, password);
         DbClient db = DbClient.create(dbConfig);
 
         DevTokens devTokens = DevTokens.create(config.get("auth"));
@@ -104,7 +106,7 @@ public final class Application {
                 feedConfig.get("batch-size").asInt().orElse(1000),
                 feedConfig.get("max-gap-wait").as(Duration.class).orElse(Duration.ofSeconds(30)),
                 feedConfig.get("lag-threshold").as(Duration.class).orElse(Duration.ofSeconds(5)),
-                feedConfig.get("start-scan-window").asInt().orElse(10_000)),
+                wake(feedConfig.get("wake").asString().orElse("listen"))),
                 jobs.tvl() == null ? broker.router() : jobs.tvl().watching(broker.router()));
         feed.start();
         try {
@@ -242,6 +244,26 @@ public final class Application {
                 }
             }
         }
+    }
+
+    // What the feed's gap rule relies on (DESIGN §3): refuse to start rather than lose rows.
+    private static void verifySchema(String url, String user, String password) throws StartupException {
+        try (Connection c = DriverManager.getConnection(url, user, password)) {
+            SchemaCheck.verify(c);
+        } catch (SchemaCheck.Unsound e) {
+            throw new StartupException(e.getMessage(), e);
+        } catch (SQLException e) {
+            throw new StartupException("cannot inspect vault_events at " + url + ": " + e.getMessage()
+                    + " (with db.migrate: false, apply db/migrations first)", e);
+        }
+    }
+
+    private static Feed.Wake wake(String value) throws StartupException {
+        return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "listen" -> Feed.Wake.LISTEN;
+            case "poll" -> Feed.Wake.POLL;
+            default -> throw new StartupException("feed.wake must be listen or poll, not '" + value + "'", null);
+        };
     }
 
     /** The dev profile's generated secret and the demo tokens minted with it. */

@@ -6,12 +6,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -20,24 +16,22 @@ import org.postgresql.PGConnection;
 
 /**
  * Reads committed rows of {@code vault_events} in id order and hands them to a {@link FeedSink},
- * never skipping a row that a slower transaction will still commit.
+ * never skipping a row that a slower transaction will still commit. The decisions are the
+ * {@link GapRule}'s; this class is the I/O loop around it: it reads, lets the rule decide, hands
+ * the rows on, and only then takes the rule's new state, so a failure at any step (a killed
+ * connection, a throwing sink, an {@link Error}) re-reads what was not handed on.
  *
- * <p>Ids are drawn at insert but become visible at commit, so the feed keeps a cursor below which
- * everything is settled, and holds delivery at the first missing id. Every inserter holds a
- * {@code RowExclusiveLock} on the table, taken before its id is drawn, until it ends: after a read
- * that misses an id, the lock holders seen next are a superset of whoever may still commit it.
- * Once none of them holds the lock any more, a further read decides: the row is there, or its
- * transaction rolled back and the id is skipped. A gap held longer than {@code maxGapWait} is
- * given up (counted, logged, health degraded) but still watched, so a row that commits later is
- * delivered, marked late.
+ * <p>A busy feed polls; an idle one sleeps on {@code LISTEN} and is woken by producers' NOTIFY,
+ * which they send only while some feed sleeps ({@link Sleeper}). With {@code wake: poll} it never
+ * sleeps, for producers that use two-phase commit.
  *
- * <p>A busy feed polls; an idle one waits on {@code LISTEN}. Since a transaction that calls
- * {@code NOTIFY} serialises its commit with every other notifying one, producers notify only while
- * some feed has marked itself asleep in {@code vault_broker_feeds} (migration V2); the feed keeps
- * polling after raising that flag until every inserter that may have missed it has ended.
+ * <p>A watchdog thread reports the feed degraded when its loop has not moved for the lag
+ * threshold, whatever the cause, and starts a new loop thread if the old one died.
  *
- * <p>Threading: all reading state is confined to the feed's own thread; {@link #start()},
- * {@link #stop()}, {@link #awaitStarted(Duration)} and {@link #stats()} may be called from any thread.
+ * <p>Threading: the reading state is confined to the loop thread ({@code state} is replaced, never
+ * mutated, and read elsewhere only for metrics); status changes are serialised by {@code statusLock};
+ * {@link #start()}, {@link #stop()}, {@link #awaitStarted(Duration)} and {@link #stats()} may be
+ * called from any thread.
  */
 public final class Feed {
     private static final System.Logger LOG = System.getLogger(Feed.class.getName());
@@ -45,90 +39,88 @@ public final class Feed {
     private static final long WAIT_SLICE_MS = 250;
     private static final long MAX_GAP_BACKOFF_MS = 50;
     private static final long YOUNG_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
-    private static final long WATCH_POLL_MS = 1000;
-    private static final long STAY_AWAKE_MS = 250;
-    private static final long MAX_IDLE_WAIT_MS = 32;
+    private static final long WATCH_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    private static final long STAY_AWAKE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    private static final long MAX_AWAKE_WAIT_MS = 32;
+    private static final long MAX_DROWSY_WAIT_MS = 100;
+    private static final long RESET_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long SAVE_SETTLED_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final int MAX_WATCHES = 100_000;
+
+    /** How an idle feed learns of new rows. */
+    public enum Wake {
+        /** Sleep on LISTEN; producers notify while a feed sleeps. */
+        LISTEN,
+        /** Never sleep: poll, at most {@code poll-interval} apart (two-phase-commit producers). */
+        POLL
+    }
 
     /**
      * How the feed reaches the database and paces itself.
      *
-     * @param url             JDBC URL of the primary (LISTEN needs a direct connection, not a pooler)
-     * @param user            database user
-     * @param password        database password
-     * @param pollInterval    fallback poll when no notification arrives
-     * @param batchSize       rows per read
-     * @param maxGapWait      longest delivery is held at one id gap
-     * @param lagThreshold    lag above which the feed reports itself degraded
-     * @param startScanWindow how many ids below the head are checked at start for rows still in flight
+     * @param url          JDBC URL of the primary (LISTEN needs a direct connection, not a pooler)
+     * @param user         database user
+     * @param password     database password
+     * @param pollInterval fallback poll when no notification arrives; with {@link Wake#POLL} the idle poll
+     * @param batchSize    rows per read
+     * @param maxGapWait   longest any committed row waits behind missing ids, in total
+     * @param lagThreshold lag (or loop stall) above which the feed reports itself degraded
+     * @param wake         how an idle feed is woken
      */
     public record Settings(String url, String user, String password, Duration pollInterval, int batchSize,
-                           Duration maxGapWait, Duration lagThreshold, int startScanWindow) {
+                           Duration maxGapWait, Duration lagThreshold, Wake wake) {
     }
 
     private final Settings settings;
     private final FeedSink sink;
     private final FeedStats stats = new FeedStats();
     private final CountDownLatch started = new CountDownLatch(1);
-    private final String instance = java.util.UUID.randomUUID().toString();
+    private final GapRule rule;
+    private final Object statusLock = new Object();
     private volatile boolean running;
     private volatile Thread thread;
+    private Thread watchdog;
+    // Moved by the loop thread at every completed cycle and every wait slice; read by the watchdog.
+    private volatile long heartbeatNanos = System.nanoTime();
 
-    // Feed-thread state.
-    private long cursor = -1;
-    private Held gap;
-    private final List<Held> watches = new ArrayList<>();
+    // Loop-thread state: the committed rule state and its bookkeeping.
+    private volatile GapState state;
     private FeedPosition lastPosition;
+    private long lastResetCheck;
+    private long lastSettledSave;
+    private long savedSettled = -1;
+    private long resetUntil;
+    private boolean resetCheckAllowed = true;
+
+    // Guarded by statusLock.
     private FeedStatus status = FeedStatus.STARTING;
-    private long gapBackoffMs;
-    private boolean lastBatchFull;
-    private int lastDelivered;
-
-    /**
-     * A range of missing ids and the transactions that may still fill it.
-     * Confined to the feed thread.
-     */
-    private static final class Held {
-        private IdRange range;
-        private Set<String> candidates;
-        // Set when a lock check found no candidate left; the next read then decides.
-        private boolean confirm;
-        private final long sinceNanos;
-        private final boolean overdue;
-
-        Held(IdRange range, Set<String> candidates, long sinceNanos, boolean overdue) {
-            this.range = range;
-            this.candidates = candidates;
-            this.sinceNanos = sinceNanos;
-            this.overdue = overdue;
-        }
-
-        void narrow(Set<String> holders) {
-            if (candidates == null) {
-                candidates = new HashSet<>(holders);
-            } else {
-                candidates.retainAll(holders);
-            }
-            confirm = candidates.isEmpty();
-        }
-    }
+    private boolean stalled;
 
     public Feed(Settings settings, FeedSink sink) {
         this.settings = settings;
         this.sink = sink;
+        this.rule = new GapRule(settings.maxGapWait().toNanos(), YOUNG_GAP_NANOS, WATCH_EVERY_NANOS,
+                10 * settings.batchSize(), MAX_WATCHES);
     }
 
-    /** Starts the feed thread. */
+    /** Starts the feed and its watchdog. */
     public synchronized void start() {
-        if (thread != null) {
+        if (running) {
             return;
         }
         running = true;
-        thread = Thread.ofPlatform().name("vault-broker-feed").daemon(true).start(this::run);
+        heartbeatNanos = System.nanoTime();
+        thread = newLoop();
+        watchdog = Thread.ofPlatform().name("vault-broker-feed-watchdog").daemon(true).start(this::watch);
     }
 
     /** Stops the feed thread and waits for it briefly. */
     public void stop() {
         running = false;
+        Thread w = watchdog;
+        if (w != null) {
+            w.interrupt();
+        }
         Thread t = thread;
         if (t != null) {
             t.interrupt();
@@ -150,28 +142,46 @@ public final class Feed {
         return stats;
     }
 
+    private Thread newLoop() {
+        return Thread.ofPlatform().name("vault-broker-feed").daemon(true).start(this::run);
+    }
+
     private void run() {
         long backoffMs = 100;
         while (running) {
             try (Connection c = connect()) {
-                FeedQueries reader = new FeedQueries(c, stats);
-                if (cursor < 0) {
-                    initialise(reader);
+                FeedQueries reader = new FeedQueries(c, stats, checkedTable(c));
+                if (state == null) {
+                    state = initialise(reader);
                 }
                 backoffMs = 100;
                 loop(c, reader);
-                reader.unregister(instance);
-            } catch (SQLException | RuntimeException e) {
+            } catch (Throwable e) {
                 if (!running) {
                     break;
                 }
-                stats.reconnects.incrementAndGet();
-                LOG.log(System.Logger.Level.WARNING, "feed lost the database (" + e.getMessage()
-                        + "); retrying in " + backoffMs + " ms");
-                report(FeedStatus.degraded("database unreachable", currentLagMs(System.nanoTime())));
+                failed(e, backoffMs);
                 sleep(backoffMs + ThreadLocalRandom.current().nextLong(backoffMs / 2 + 1));
                 backoffMs = Math.min(backoffMs * 2, 5000);
             }
+        }
+    }
+
+    // Nothing stops the feed: a lost database and a bug alike cost a reconnect after a backoff,
+    // and the rows not yet handed on are read again.
+    private void failed(Throwable e, long backoffMs) {
+        stats.reconnects.incrementAndGet();
+        if (e instanceof SQLException) {
+            LOG.log(System.Logger.Level.WARNING, "feed lost the database (" + e.getMessage() + "); retrying in "
+                    + backoffMs + " ms; nothing is lost, rows not yet handed on are read again");
+            report(FeedStatus.degraded("database unreachable", currentLagMs()));
+        } else {
+            stats.failures.incrementAndGet();
+            if (e instanceof OutOfMemoryError oom) {
+                OutOfMemory.record(oom);
+            }
+            LOG.log(System.Logger.Level.ERROR, "feed cycle failed; restarting it in " + backoffMs + " ms", e);
+            report(FeedStatus.degraded("feed failed", currentLagMs()));
         }
     }
 
@@ -193,306 +203,180 @@ public final class Feed {
         return c;
     }
 
-    // Takes the starting position: the current head, and the missing ids just below it, which
-    // transactions that drew their ids before we started may still commit.
-    private void initialise(FeedQueries reader) throws SQLException {
+    private SchemaCheck.Table checkedTable(Connection c) throws SQLException {
+        try {
+            return SchemaCheck.inspect(c);
+        } catch (SchemaCheck.Unsound e) {
+            // Checked at start too (the broker refuses to start); here it changed while running.
+            report(FeedStatus.degraded("vault_events unsound", currentLagMs()));
+            throw new SQLException(e.getMessage(), e);
+        }
+    }
+
+    // Takes the starting position: the current head, and every id below it that is not settled yet
+    // (however far back: transactions that drew their ids before we started may still commit them).
+    private GapState initialise(FeedQueries reader) throws SQLException {
         long head = reader.head();
-        long low = Math.max(1, head - settings.startScanWindow() + 1);
-        List<IdRange> missing = head > 0 ? reader.missing(low, head) : List.of();
-        Set<String> holders = reader.holders();
-        long now = System.nanoTime();
-        for (IdRange r : missing) {
-            Held w = new Held(r, null, now, false);
-            w.narrow(holders);
-            watches.add(w);
+        long settled = reader.settledThrough();
+        if (settled > head) {
+            // The identity was reset since a feed last ran.
+            settled = 0;
         }
-        cursor = head;
-        stats.cursor.set(cursor);
+        List<IdRange> missing = reader.missing(settled, head);
         LOG.log(System.Logger.Level.INFO, "feed starts after id " + head + " (" + missing.size()
-                + " id ranges below it still watched)");
+                + " missing id ranges between " + settled + " and it are watched until their transactions end)");
+        savedSettled = settled;
+        return rule.start(head, missing, System.nanoTime());
     }
 
-    // Awake, the feed polls on a short, growing interval with its flag down, so busy producers
-    // commit without NOTIFY (which serialises their commits). After STAY_AWAKE_MS without rows it
-    // raises its flag and waits on LISTEN; from then on producers notify it.
-    private void loop(Connection c, FeedQueries reader) throws SQLException {
+    // Awake, the feed polls on a short, growing interval, so busy producers commit without NOTIFY
+    // (which serialises their commits). After STAY_AWAKE without rows it asks its sleeper for the
+    // lock; once that is held it reads once more and waits on LISTEN.
+    private void loop(Connection c, FeedQueries reader) throws Exception {
         PGConnection pg = c.unwrap(PGConnection.class);
-        reader.register(instance);
-        boolean asleep = false;
-        Drowsy drowsy = null;
-        long lastActive = System.nanoTime();
-        long idleWaitMs = 0;
-        while (running) {
-            long t0 = System.nanoTime();
-            long readBefore = stats.rowsRead.get();
-            boolean again = cycle(reader);
-            // Started once the first cycle has reported a status, so nobody sees "feed starting".
-            started.countDown();
-            stats.polls.incrementAndGet();
-            long now = System.nanoTime();
-            stats.pollNanos.addAndGet(now - t0);
-            if (again || stats.rowsRead.get() > readBefore) {
-                lastActive = now;
-                idleWaitMs = 0;
-                drowsy = null;
-                if (asleep) {
-                    reader.flag(instance, false);
-                    asleep = false;
+        Sleeper sleeper = settings.wake() == Wake.LISTEN ? openSleeper() : null;
+        try {
+            long lastActive = System.nanoTime();
+            long idleWaitMs = 0;
+            long gapWaitMs = 0;
+            boolean readSinceGrant = false;
+            while (running) {
+                long readBefore = state.readTo();
+                GapRule.Step step = cycle(reader);
+                started.countDown();
+                long now = System.nanoTime();
+                heartbeatNanos = now;
+                boolean progress = !step.rows().isEmpty();
+                if (progress || state.readTo() != readBefore) {
+                    lastActive = now;
+                    idleWaitMs = 0;
+                    readSinceGrant = false;
+                    if (sleeper != null) {
+                        sleeper.want(false);
+                    }
                 }
-            }
-            if (again) {
-                // Drop the wake-ups this cycle has already served.
-                pg.getNotifications();
-                continue;
-            }
-            if (gap != null || !watches.isEmpty()) {
-                waitForWork(pg, nextWaitMs());
-                continue;
-            }
-            if (!asleep) {
-                if (now - lastActive < TimeUnit.MILLISECONDS.toNanos(STAY_AWAKE_MS)) {
-                    idleWaitMs = idleWaitMs == 0 ? 1 : Math.min(idleWaitMs * 2, MAX_IDLE_WAIT_MS);
-                    waitForWork(pg, idleWaitMs);
+                if (step.again()) {
+                    // Drop the wake-ups this cycle has already served.
+                    pg.getNotifications();
                     continue;
                 }
-                reader.flag(instance, true);
-                asleep = true;
-                drowsy = new Drowsy(now);
-                // Read once more: rows committed before the flag was up woke nobody.
-                continue;
-            }
-            if (drowsy != null) {
-                if (drowsy.awake(reader.holders(), now, settings.pollInterval())) {
-                    waitForWork(pg, 2);
+                if (!state.gaps().isEmpty()) {
+                    // Rows still flowing past gaps: look again at once. Stuck at a gap: back off.
+                    gapWaitMs = progress || gapWaitMs == 0 ? 1 : Math.min(gapWaitMs * 2, MAX_GAP_BACKOFF_MS);
+                    waitForWork(pg, gapWaitMs);
                     continue;
                 }
-                drowsy = null;
+                gapWaitMs = 0;
+                long watchMs = state.watches().isEmpty() ? Long.MAX_VALUE : TimeUnit.NANOSECONDS.toMillis(WATCH_EVERY_NANOS);
+                if (sleeper != null && sleeper.broken()) {
+                    sleeper.close();
+                    sleeper = openSleeper();
+                }
+                if (now - lastActive < STAY_AWAKE_NANOS) {
+                    idleWaitMs = grow(idleWaitMs, MAX_AWAKE_WAIT_MS);
+                    waitForWork(pg, Math.min(idleWaitMs, watchMs));
+                    continue;
+                }
+                if (sleeper == null) {
+                    idleWaitMs = grow(idleWaitMs, settings.pollInterval().toMillis());
+                    waitForWork(pg, Math.min(idleWaitMs, watchMs));
+                    continue;
+                }
+                sleeper.want(true);
+                if (!sleeper.asleep()) {
+                    // Producers that took the lock shared before we asked may commit without a
+                    // NOTIFY; new ones already notify. Poll until the lock is ours.
+                    readSinceGrant = false;
+                    idleWaitMs = grow(idleWaitMs, MAX_DROWSY_WAIT_MS);
+                    waitForWork(pg, Math.min(idleWaitMs, watchMs));
+                    continue;
+                }
+                if (!readSinceGrant) {
+                    // What producers that did not notify committed before the lock was ours.
+                    readSinceGrant = true;
+                    continue;
+                }
+                waitForWork(pg, Math.min(settings.pollInterval().toMillis(), watchMs));
             }
-            if (!waitForWork(pg, settings.pollInterval().toMillis())) {
-                // Still asleep after the fallback poll: say so again, or producers stop notifying.
-                reader.flag(instance, true);
+        } finally {
+            if (sleeper != null) {
+                sleeper.close();
             }
         }
     }
 
-    /**
-     * Just after the flag went up: inserters that checked it before it was visible will not
-     * notify. Each of them holds the table's lock until it ends, so the feed keeps polling until
-     * the lock holders seen after the flag have all ended, and reads once more.
-     * Confined to the feed thread.
-     */
-    private static final class Drowsy {
-        private final long sinceNanos;
-        private Set<String> candidates;
-        private boolean confirmed;
-
-        Drowsy(long sinceNanos) {
-            this.sinceNanos = sinceNanos;
+    private Sleeper openSleeper() throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", settings.user());
+        if (settings.password() != null) {
+            p.setProperty("password", settings.password());
         }
-
-        /** True while the feed must keep polling before it may sleep. */
-        boolean awake(Set<String> holders, long now, Duration limit) {
-            if (now - sinceNanos > limit.toNanos()) {
-                // A transaction left open this long is caught by the fallback poll.
-                return false;
-            }
-            if (candidates == null) {
-                candidates = new HashSet<>(holders);
-            } else {
-                candidates.retainAll(holders);
-            }
-            if (!candidates.isEmpty()) {
-                return true;
-            }
-            // All gone: one more read picks up what they committed.
-            boolean first = !confirmed;
-            confirmed = true;
-            return first;
-        }
+        p.setProperty("ApplicationName", "vault-broker-feed-sleeper");
+        p.setProperty("tcpKeepAlive", "true");
+        p.setProperty("connectTimeout", "5");
+        return Sleeper.open(DriverManager.getConnection(settings.url(), p));
     }
 
-    private long nextWaitMs() {
-        if (gap != null) {
-            // Rows still flowing past gaps: look again at once. Stuck at one gap: back off.
-            gapBackoffMs = lastDelivered > 0 || gapBackoffMs == 0 ? 1 : Math.min(gapBackoffMs * 2, MAX_GAP_BACKOFF_MS);
-            return gapBackoffMs;
-        }
-        gapBackoffMs = 0;
-        long poll = settings.pollInterval().toMillis();
-        return watches.isEmpty() ? poll : Math.min(poll, WATCH_POLL_MS);
+    private static long grow(long ms, long max) {
+        return ms == 0 ? 1 : Math.min(ms * 2, Math.max(1, max));
     }
 
-    // Waits for a notification in short slices so stop() is noticed without closing the socket
-    // under a reader. No statement is sent while waiting. True when a notification came.
-    private boolean waitForWork(PGConnection pg, long waitMs) throws SQLException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMs);
-        while (running) {
-            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-            if (left <= 0) {
-                return false;
-            }
-            var notes = pg.getNotifications((int) Math.min(left, WAIT_SLICE_MS));
-            if (notes != null && notes.length > 0) {
-                return true;
-            }
+    /** One read cycle: read, let the rule decide, hand the rows on, and only then take the new state. */
+    GapRule.Step cycle(FeedQueries reader) throws SQLException {
+        long t0 = System.nanoTime();
+        GapState s = state;
+        List<EventRow> fresh = rule.readsFresh(s) ? reader.after(s.readTo(), settings.batchSize()) : List.of();
+        List<IdRange> probes = rule.probes(s, t0);
+        List<EventRow> found = probes.isEmpty() ? List.of() : reader.inRanges(probes);
+        stats.rowsRead.addAndGet(fresh.size() + found.size());
+        GapRule.Step step = rule.step(s, new GapRule.Reads(fresh, fresh.size() == settings.batchSize(), probes, found),
+                reader, t0);
+        FeedPosition position = step.moved(s) || lastPosition == null ? step.next().position() : lastPosition;
+        if (!step.rows().isEmpty() || position != lastPosition) {
+            sink.deliver(step.rows(), position);
         }
-        return false;
+        // The sink has the rows: from here on they are delivered.
+        state = step.next();
+        lastPosition = position;
+        account(step, t0);
+        if (fresh.isEmpty()) {
+            checkReset(reader, t0);
+        }
+        saveSettled(reader, t0);
+        return step;
     }
 
-    /**
-     * One read cycle.
-     *
-     * @return true when another cycle should follow at once
-     */
-    boolean cycle(FeedQueries reader) throws SQLException {
+    private void account(GapRule.Step step, long t0) {
+        stats.polls.incrementAndGet();
+        stats.rowsDelivered.addAndGet(step.rows().size());
+        stats.lateRows.addAndGet(step.late());
+        stats.gapsRolledBack.addAndGet(step.rolledBack());
+        stats.cursor.set(state.cursor());
+        stats.lagRows.set(step.lagRows());
+        stats.watched.set(state.watches().size());
+        if (!step.givenUp().isEmpty()) {
+            stats.gapsOverdue.addAndGet(step.givenUp().size());
+            LOG.log(System.Logger.Level.WARNING, "ids " + describe(step.givenUp()) + " held delivery longer than "
+                    + settings.maxGapWait() + "; moving on, a late commit is still delivered (x-late)");
+        }
+        if (!step.abandoned().isEmpty()) {
+            stats.abandoned.addAndGet(step.abandoned().size());
+            LOG.log(System.Logger.Level.ERROR, "more than " + MAX_WATCHES + " id ranges watched; no longer watching "
+                    + describe(step.abandoned()) + ": a row committed there now would not be delivered");
+        }
         long now = System.nanoTime();
-        List<EventRow> out = new ArrayList<>();
-        boolean again = false;
-
-        List<EventRow> rows = reader.after(cursor, settings.batchSize());
-        stats.rowsRead.addAndGet(rows.size());
-        // A young gap is usually a transaction that is committing right now: read again before
-        // asking who holds the lock (any check after the read that missed the id is sound).
-        boolean needLocks = advance(rows, out, now)
-                && (gap.candidates != null || now - gap.sinceNanos > YOUNG_GAP_NANOS);
-        lastBatchFull = rows.size() == settings.batchSize();
-
-        if (!watches.isEmpty()) {
-            List<EventRow> late = reader.inRanges(watches.stream().map(w -> w.range).toList());
-            stats.rowsRead.addAndGet(late.size());
-            for (EventRow row : late) {
-                out.add(new EventRow(row.id(), row.eventType(), row.owner(), row.payloadJson(), row.createdAt(), true));
-                removeFromWatches(row.id());
-                stats.lateRows.incrementAndGet();
-            }
-            // A watch whose candidates were all gone before this read, and which this read did not
-            // find, belonged to transactions that rolled back.
-            watches.removeIf(w -> w.confirm);
-            needLocks |= !watches.isEmpty();
-        }
-
-        if (needLocks) {
-            Set<String> holders = reader.holders();
-            if (gap != null && (gap.candidates != null || now - gap.sinceNanos > YOUNG_GAP_NANOS)) {
-                gap.narrow(holders);
-                again |= gap.confirm;
-            }
-            for (Held w : watches) {
-                w.narrow(holders);
-                again |= w.confirm;
-            }
-        }
-
-        FeedPosition position = new FeedPosition(cursor, watches.stream().map(w -> w.range).toList());
-        if (!out.isEmpty() || !position.equals(lastPosition)) {
-            try {
-                sink.deliver(out, position);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "delivery failed for rows up to id " + cursor, e);
-            }
-            lastPosition = position;
-            stats.rowsDelivered.addAndGet(out.size());
-        }
-        stats.cursor.set(cursor);
-        lastDelivered = out.size();
-        updateStatus(now, rows, out);
-        return again || (lastBatchFull && gap == null);
-    }
-
-    // Delivers the contiguous prefix of the rows past the cursor and works out the gap that holds
-    // the rest. Returns true when a lock check must follow.
-    private boolean advance(List<EventRow> rows, List<EventRow> out, long now) {
-        int i = 0;
-        while (true) {
-            while (i < rows.size() && rows.get(i).id() == cursor + 1) {
-                out.add(rows.get(i));
-                cursor++;
-                i++;
-            }
-            if (i >= rows.size()) {
-                gap = null;
-                stats.lagRows.set(0);
-                return false;
-            }
-            long next = rows.get(i).id();
-            if (next <= cursor) {
-                // Cannot happen for a read past the cursor; skip defensively rather than loop.
-                i++;
-                continue;
-            }
-            long lo = cursor + 1;
-            long hi = next - 1;
-            if (gap != null && gap.range.contains(lo)) {
-                // hi cannot pass the range's end: the row after it was visible when the gap was found.
-                hi = Math.min(hi, gap.range.to());
-                if (gap.confirm) {
-                    stats.gapsRolledBack.incrementAndGet();
-                    cursor = hi;
-                    gap = null;
-                    continue;
-                }
-                gap.range = new IdRange(lo, hi);
-                if (now - gap.sinceNanos > settings.maxGapWait().toNanos()) {
-                    giveUp(gap);
-                    cursor = hi;
-                    gap = null;
-                    continue;
-                }
-            } else {
-                gap = new Held(new IdRange(lo, hi), null, now, false);
-            }
-            stats.lagRows.set(rows.size() - i);
-            return true;
-        }
-    }
-
-    private void giveUp(Held g) {
-        stats.gapsOverdue.incrementAndGet();
-        LOG.log(System.Logger.Level.WARNING, "ids " + g.range.from() + ".." + g.range.to()
-                + " held delivery longer than " + settings.maxGapWait()
-                + "; moving on, a late commit will still be delivered (x-late)");
-        Held w = new Held(g.range, g.candidates, g.sinceNanos, true);
-        watches.add(w);
-    }
-
-    private void removeFromWatches(long id) {
-        List<Held> split = new ArrayList<>();
-        for (Iterator<Held> it = watches.iterator(); it.hasNext(); ) {
-            Held w = it.next();
-            if (!w.range.contains(id)) {
-                continue;
-            }
-            it.remove();
-            if (id > w.range.from()) {
-                split.add(copy(w, new IdRange(w.range.from(), id - 1)));
-            }
-            if (id < w.range.to()) {
-                split.add(copy(w, new IdRange(id + 1, w.range.to())));
-            }
-        }
-        watches.addAll(split);
-    }
-
-    private static Held copy(Held w, IdRange range) {
-        Held h = new Held(range, w.candidates == null ? null : new HashSet<>(w.candidates), w.sinceNanos, w.overdue);
-        h.confirm = w.confirm;
-        return h;
-    }
-
-    private long currentLagMs(long now) {
-        return gap == null ? 0 : TimeUnit.NANOSECONDS.toMillis(now - gap.sinceNanos);
-    }
-
-    private void updateStatus(long now, List<EventRow> rows, List<EventRow> out) {
-        long lag = currentLagMs(now);
-        if (gap == null && lastBatchFull && !out.isEmpty()) {
+        stats.pollNanos.addAndGet(now - t0);
+        long lag = GapRule.millis(step.lagNanos());
+        if (step.again() && !step.rows().isEmpty()) {
             // Catching up: the newest row handed on is as old as the backlog behind it.
-            Instant newest = out.getLast().createdAt();
-            lag = Math.max(0, Instant.now().toEpochMilli() - newest.toEpochMilli());
+            Instant newest = step.rows().getLast().createdAt();
+            lag = Math.max(lag, Instant.now().toEpochMilli() - newest.toEpochMilli());
         }
         stats.lagMs.set(lag);
-        boolean overdue = watches.stream().anyMatch(w -> w.overdue);
-        if (overdue) {
+        boolean overdue = state.watches().stream().anyMatch(Hold::overdue);
+        if (now < resetUntil) {
+            report(FeedStatus.degraded("identity reset", lag));
+        } else if (overdue) {
             report(FeedStatus.degraded("rows held past max-gap-wait", lag));
         } else if (lag > settings.lagThreshold().toMillis()) {
             report(FeedStatus.degraded("feed lagging", lag));
@@ -501,19 +385,149 @@ public final class Feed {
         }
     }
 
+    private static String describe(List<IdRange> ranges) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < ranges.size() && i < 5; i++) {
+            IdRange r = ranges.get(i);
+            sb.append(i == 0 ? "" : ", ").append(r.from()).append(r.to() == r.from() ? "" : ".." + r.to());
+        }
+        return ranges.size() > 5 ? sb + " and " + (ranges.size() - 5) + " more ranges" : sb.toString();
+    }
+
+    // After TRUNCATE … RESTART IDENTITY the sequence starts again below the cursor: new rows would
+    // never be read. Checked when a read past the cursor found nothing, at most once a second.
+    private void checkReset(FeedQueries reader, long now) throws SQLException {
+        if (!resetCheckAllowed || now - lastResetCheck < RESET_CHECK_NANOS) {
+            return;
+        }
+        lastResetCheck = now;
+        long last;
+        try {
+            last = reader.sequenceValue();
+        } catch (SQLException e) {
+            if (!"42501".equals(e.getSQLState())) {
+                throw e;
+            }
+            resetCheckAllowed = false;
+            LOG.log(System.Logger.Level.WARNING, "the feed's database user may not read the identity sequence of"
+                    + " vault_events, so an identity reset (TRUNCATE … RESTART IDENTITY) would go unnoticed: " + e.getMessage());
+            return;
+        }
+        GapState s = state;
+        if (last >= s.readTo()) {
+            return;
+        }
+        stats.resets.incrementAndGet();
+        LOG.log(System.Logger.Level.ERROR, "the identity of vault_events went back from " + s.readTo() + " to " + last
+                + " (TRUNCATE … RESTART IDENTITY?); delivering every row from the new start");
+        resetUntil = now + Math.max(settings.lagThreshold().toNanos(), TimeUnit.SECONDS.toNanos(1));
+        reader.saveSettledThrough(0, true);
+        savedSettled = 0;
+        state = rule.start(0, List.of(), now);
+        lastPosition = null;
+    }
+
+    // Lets the next start skip what is settled for good instead of scanning the whole table.
+    private void saveSettled(FeedQueries reader, long now) throws SQLException {
+        long settled = state.settledThrough();
+        if (settled > savedSettled && now - lastSettledSave > SAVE_SETTLED_NANOS) {
+            lastSettledSave = now;
+            reader.saveSettledThrough(settled, false);
+            savedSettled = settled;
+        }
+    }
+
+    // Waits for a notification in short slices so stop() is noticed without closing the socket
+    // under a reader. No statement is sent while waiting.
+    private void waitForWork(PGConnection pg, long waitMs) throws SQLException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMs);
+        while (running) {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (left <= 0) {
+                return;
+            }
+            var notes = pg.getNotifications((int) Math.min(left, WAIT_SLICE_MS));
+            heartbeatNanos = System.nanoTime();
+            if (notes != null && notes.length > 0) {
+                return;
+            }
+        }
+    }
+
+    // The watchdog: health from what the loop does, not from what it last said.
+    private void watch() {
+        while (running) {
+            try {
+                Thread.sleep(Math.max(50, settings.lagThreshold().toMillis() / 10));
+                check();
+            } catch (InterruptedException e) {
+                return;
+            } catch (Throwable e) {
+                if (e instanceof OutOfMemoryError oom) {
+                    OutOfMemory.record(oom);
+                }
+                LOG.log(System.Logger.Level.ERROR, "feed watchdog check failed", e);
+            }
+        }
+    }
+
+    private void check() {
+        long threshold = settings.lagThreshold().toNanos();
+        long quiet = System.nanoTime() - heartbeatNanos;
+        Thread t = thread;
+        if (running && (t == null || !t.isAlive())) {
+            stats.failures.incrementAndGet();
+            LOG.log(System.Logger.Level.ERROR, "the feed thread died; starting a new one");
+            heartbeatNanos = System.nanoTime();
+            thread = newLoop();
+        }
+        synchronized (statusLock) {
+            if (quiet > threshold && !stalled) {
+                stalled = true;
+                LOG.log(System.Logger.Level.WARNING, "feed loop has not moved for " + GapRule.millis(quiet) + " ms");
+                publish(FeedStatus.degraded("feed stalled", GapRule.millis(quiet)));
+            } else if (quiet <= threshold && stalled) {
+                stalled = false;
+                publish(status);
+            }
+        }
+    }
+
+    /** Whether health may call the feed ok: its last status, unless the watchdog found the loop stalled. */
+    public FeedStatus status() {
+        synchronized (statusLock) {
+            return stalled ? FeedStatus.degraded("feed stalled", GapRule.millis(System.nanoTime() - heartbeatNanos)) : status;
+        }
+    }
+
+    private long currentLagMs() {
+        GapState s = state;
+        return s == null || s.gaps().isEmpty() ? 0 : GapRule.millis(System.nanoTime() - s.gaps().getFirst().sinceNanos());
+    }
+
     private void report(FeedStatus next) {
-        if (next.ok() != status.ok() || !next.reason().equals(status.reason())) {
+        synchronized (statusLock) {
+            if (next.ok() == status.ok() && next.reason().equals(status.reason())) {
+                return;
+            }
             status = next;
             if (!next.ok()) {
                 LOG.log(System.Logger.Level.WARNING, "feed degraded: " + next.reason());
             } else {
                 LOG.log(System.Logger.Level.INFO, "feed ok");
             }
-            try {
-                sink.status(next);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "status listener failed", e);
+            if (!stalled) {
+                publish(next);
             }
+        }
+    }
+
+    // Under statusLock, so the sink sees status changes one at a time and in order.
+    private void publish(FeedStatus s) {
+        try {
+            sink.status(s);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "status listener failed", e);
         }
     }
 

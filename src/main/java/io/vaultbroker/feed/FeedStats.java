@@ -18,6 +18,36 @@ public final class FeedStats {
     final AtomicLong lagMs = new AtomicLong();
     final AtomicLong lagRows = new AtomicLong();
     final AtomicLong cursor = new AtomicLong();
+    final AtomicLong failures = new AtomicLong();
+    final AtomicLong lockReads = new AtomicLong();
+    final AtomicLong watched = new AtomicLong();
+    final AtomicLong abandoned = new AtomicLong();
+    final AtomicLong resets = new AtomicLong();
+
+    /** Feed cycles that failed for a reason other than the database (a bug, an Error); each restarted the loop. */
+    public long failures() {
+        return failures.get();
+    }
+
+    /** Lock-holder reads (pg_locks) the feed has sent. */
+    public long lockReads() {
+        return lockReads.get();
+    }
+
+    /** Id ranges at or below the cursor still watched for a late commit. */
+    public long watched() {
+        return watched.get();
+    }
+
+    /** Watched id ranges dropped because more than the cap were watched. */
+    public long abandoned() {
+        return abandoned.get();
+    }
+
+    /** Times the table's identity was found reset below the cursor. */
+    public long resets() {
+        return resets.get();
+    }
 
     /** Rows read from the change table. */
     public long rowsRead() {

@@ -61,7 +61,7 @@ class FeedTest {
 
     private void startFeed(Duration maxGapWait) throws InterruptedException {
         feed = new Feed(new Feed.Settings(TestDb.URL, "postgres", "", Duration.ofSeconds(5), 1000, maxGapWait,
-                Duration.ofSeconds(5), 10_000), sink);
+                Duration.ofSeconds(5), Feed.Wake.LISTEN), sink);
         feed.start();
         assertTrue(feed.awaitStarted(Duration.ofSeconds(10)));
     }
