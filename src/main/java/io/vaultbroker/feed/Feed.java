@@ -325,12 +325,8 @@ public final class Feed {
     GapRule.Step cycle(FeedQueries reader) throws SQLException {
         long t0 = System.nanoTime();
         GapState s = state;
-        List<EventRow> fresh = rule.readsFresh(s) ? reader.after(s.readTo(), settings.batchSize()) : List.of();
-        List<IdRange> probes = rule.probes(s, t0);
-        List<EventRow> found = probes.isEmpty() ? List.of() : reader.inRanges(probes);
-        stats.rowsRead.addAndGet(fresh.size() + found.size());
-        GapRule.Step step = rule.step(s, new GapRule.Reads(fresh, fresh.size() == settings.batchSize(), probes, found),
-                reader, t0);
+        GapRule.Step step = rule.cycle(s, reader, settings.batchSize(), t0);
+        stats.rowsRead.addAndGet(step.read());
         FeedPosition position = step.moved(s) || lastPosition == null ? step.next().position() : lastPosition;
         if (!step.rows().isEmpty() || position != lastPosition) {
             sink.deliver(step.rows(), position);
@@ -339,7 +335,7 @@ public final class Feed {
         state = step.next();
         lastPosition = position;
         account(step, t0);
-        if (fresh.isEmpty()) {
+        if (state.readTo() == s.readTo()) {
             checkReset(reader, t0);
         }
         saveSettled(reader, t0);

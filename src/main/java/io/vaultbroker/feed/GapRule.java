@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
 final class GapRule {
     /** What one step decided. */
     record Step(GapState next, List<EventRow> rows, boolean again, long lagNanos, int lagRows,
-                int rolledBack, List<IdRange> givenUp, int late, List<IdRange> abandoned) {
+                int rolledBack, List<IdRange> givenUp, int late, List<IdRange> abandoned, int read) {
         /** True when the watched ids changed, so the position the sink knows is stale. */
         boolean moved(GapState before) {
             return next.cursor() != before.cursor() || !next.watches().equals(before.watches());
@@ -100,6 +100,18 @@ final class GapRule {
         return false;
     }
 
+    /**
+     * One whole cycle against the table: the read past {@code readTo}, the read of gaps and due
+     * watches, then the step (which may read the lock holders). Changes nothing: the caller takes
+     * {@link Step#next()} once the rows are handed on.
+     */
+    Step cycle(GapState s, ChangeTable table, int batchSize, long now) throws SQLException {
+        List<EventRow> fresh = readsFresh(s) ? table.after(s.readTo(), batchSize) : List.of();
+        List<IdRange> probes = probes(s, now);
+        List<EventRow> found = probes.isEmpty() ? List.of() : table.inRanges(probes);
+        return step(s, new Reads(fresh, fresh.size() == batchSize, probes, found), table, now);
+    }
+
     /** One cycle: the reads are already made; holders are read here when a decision needs them. */
     Step step(GapState s, Reads r, ChangeTable table, long now) throws SQLException {
         if (s.gaps().isEmpty() && s.watches().isEmpty() && s.buffer().isEmpty() && r.found().isEmpty()
@@ -107,7 +119,7 @@ final class GapRule {
             // The busy, gap-free path: everything read goes out as it is.
             long to = r.fresh().isEmpty() ? s.readTo() : r.fresh().getLast().id();
             GapState next = new GapState(to, to, List.of(), List.of(), List.of(), s.lastWatchNanos());
-            return new Step(next, r.fresh(), r.freshFull(), 0, 0, 0, List.of(), 0, List.of());
+            return new Step(next, r.fresh(), r.freshFull(), 0, 0, 0, List.of(), 0, List.of(), r.fresh().size());
         }
         TreeMap<Long, EventRow> buffer = new TreeMap<>();
         for (EventRow row : s.buffer()) {
@@ -204,7 +216,8 @@ final class GapRule {
         List<Hold> nextWatches = watches.equals(s.watches()) ? s.watches() : watches;
         GapState next = new GapState(cursor, readTo, List.copyOf(buffer.values()), gaps, nextWatches,
                 watchesProbed ? now : s.lastWatchNanos());
-        return new Step(next, out, again, lagNanos, buffer.size(), rolledBack, givenUp, late.size(), abandoned);
+        return new Step(next, out, again, lagNanos, buffer.size(), rolledBack, givenUp, late.size(), abandoned,
+                r.fresh().size() + r.found().size());
     }
 
     private static boolean contiguous(long readTo, List<EventRow> rows) {
