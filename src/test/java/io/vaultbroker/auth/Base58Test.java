@@ -1,11 +1,9 @@
 package io.vaultbroker.auth;
 
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.Size;
-import org.junit.jupiter.api.Test;
-
 import java.util.HexFormat;
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.is;
@@ -61,8 +59,18 @@ class Base58Test {
         assertThrows(IllegalArgumentException.class, () -> Base58.decode(null));
     }
 
-    @Property
-    void roundTrips(@ForAll @Size(min = 1, max = 80) byte[] bytes) {
-        assertArrayEquals(bytes, Base58.decode(Base58.encode(bytes)));
+    @Test
+    void roundTrips() {
+        long seed = Long.getLong("base58.seed", new Random().nextLong());
+        Random rnd = new Random(seed);
+        for (int i = 0; i < 1000; i++) {
+            // Leading zero bytes are what base58 treats specially; make them common.
+            byte[] bytes = new byte[1 + rnd.nextInt(80)];
+            rnd.nextBytes(bytes);
+            for (int z = rnd.nextInt(4) == 0 ? rnd.nextInt(bytes.length + 1) : 0; z > 0; z--) {
+                bytes[z - 1] = 0;
+            }
+            assertArrayEquals(bytes, Base58.decode(Base58.encode(bytes)), "seed " + seed + " (-Dbase58.seed replays it)");
+        }
     }
 }

@@ -5,22 +5,23 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.stream.Collectors;
+import java.util.Random;
+import java.util.function.Consumer;
+
+import org.junit.jupiter.api.Test;
 
 import io.vaultbroker.stomp.StompDecoder.Decoded;
 import io.vaultbroker.stomp.StompDecoder.Failure;
 import io.vaultbroker.stomp.StompDecoder.Frame;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.lessThanOrEqualTo;
 
+/**
+ * Property tests of the codec with seeded generators in plain JUnit 5: each try has its own seed,
+ * printed when it fails; {@code -Dstomp.seed=N} replays that one try.
+ */
 class StompCodecProperties {
 
     // Small limits make random input hit every limit often; defaults cover the production configuration.
@@ -29,43 +30,75 @@ class StompCodecProperties {
     // Slack over maxFrameBytes: the retained command/header line buffer while a body is read.
     private static final int BUFFER_SLACK = 128;
 
-    @Property(tries = 500)
-    void encodeThenDecodeRoundTrips(@ForAll("frames") StompFrame frame) {
-        StompFrame viaBytes = onlyFrame(new StompDecoder(StompLimits.DEFAULTS).feed(StompEncoder.encodeBytes(frame)));
-        assertThat(viaBytes, is(frame.body().length == 0 ? frame : withLength(frame)));
+    @Test
+    void encodeThenDecodeRoundTrips() {
+        forAll(500, rnd -> {
+            StompFrame frame = frame(rnd);
+            StompFrame viaBytes = onlyFrame(new StompDecoder(StompLimits.DEFAULTS).feed(StompEncoder.encodeBytes(frame)));
+            assertThat(viaBytes, is(frame.body().length == 0 ? frame : withLength(frame)));
+        });
     }
 
-    @Property(tries = 300)
-    void encodeTextThenDecodeRoundTrips(@ForAll("frames") StompFrame frame) {
-        StompFrame utf8 = new StompFrame(frame.command(), frame.headers(),
-                                         frame.bodyAsString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        byte[] wire = StompEncoder.encode(utf8).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        StompFrame back = onlyFrame(new StompDecoder(StompLimits.DEFAULTS).feed(wire));
-        assertThat(back, is(utf8.body().length == 0 ? utf8 : withLength(utf8)));
+    @Test
+    void encodeTextThenDecodeRoundTrips() {
+        forAll(300, rnd -> {
+            StompFrame frame = frame(rnd);
+            StompFrame utf8 = new StompFrame(frame.command(), frame.headers(),
+                                             frame.bodyAsString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            byte[] wire = StompEncoder.encode(utf8).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            StompFrame back = onlyFrame(new StompDecoder(StompLimits.DEFAULTS).feed(wire));
+            assertThat(back, is(utf8.body().length == 0 ? utf8 : withLength(utf8)));
+        });
     }
 
-    @Property(tries = 1000)
-    void randomBytesNeverThrowAndStayBounded(@ForAll("noise") byte[] input, @ForAll("cutSeeds") List<Integer> seeds) {
-        for (StompLimits limits : LIMITS) {
-            checkRobust(limits, input, seeds);
+    @Test
+    void randomBytesNeverThrowAndStayBounded() {
+        forAll(1000, rnd -> {
+            byte[] input = noise(rnd);
+            List<Integer> seeds = cutSeeds(rnd);
+            for (StompLimits limits : LIMITS) {
+                checkRobust(limits, input, seeds);
+            }
+        });
+    }
+
+    @Test
+    void mutatedFramesNeverThrowAndStayBounded() {
+        forAll(1000, rnd -> {
+            byte[] input = mutatedStream(rnd);
+            List<Integer> seeds = cutSeeds(rnd);
+            for (StompLimits limits : LIMITS) {
+                checkRobust(limits, input, seeds);
+            }
+        });
+    }
+
+    @Test
+    void chunkingDoesNotChangeValidStreams() {
+        forAll(500, rnd -> {
+            byte[] stream = validStream(rnd);
+            List<Integer> seeds = cutSeeds(rnd);
+            List<Decoded> whole = new StompDecoder(StompLimits.DEFAULTS).feed(stream);
+            assertThat(whole.stream().anyMatch(d -> d instanceof Failure), is(false));
+            assertThat(feedChunked(new StompDecoder(StompLimits.DEFAULTS), stream, cuts(seeds, stream.length)),
+                       is(whole));
+        });
+    }
+
+    // Runs the property for `tries` seeds drawn from one base seed (or the one -Dstomp.seed names).
+    private static void forAll(int tries, Consumer<Random> property) {
+        String fixed = System.getProperty("stomp.seed");
+        long base = fixed != null ? Long.parseLong(fixed) : new Random().nextLong();
+        Random seeds = new Random(base);
+        for (int i = 0; i < (fixed != null ? 1 : tries); i++) {
+            long seed = fixed != null ? base : seeds.nextLong();
+            try {
+                property.accept(new Random(seed));
+            } catch (AssertionError | RuntimeException e) {
+                throw new AssertionError("failed for seed " + seed + " (replay with -Dstomp.seed=" + seed + "): "
+                        + e.getMessage(), e);
+            }
         }
-    }
-
-    @Property(tries = 1000)
-    void mutatedFramesNeverThrowAndStayBounded(@ForAll("mutatedStreams") byte[] input,
-                                               @ForAll("cutSeeds") List<Integer> seeds) {
-        for (StompLimits limits : LIMITS) {
-            checkRobust(limits, input, seeds);
-        }
-    }
-
-    @Property(tries = 500)
-    void chunkingDoesNotChangeValidStreams(@ForAll("validStreams") byte[] stream,
-                                           @ForAll("cutSeeds") List<Integer> seeds) {
-        List<Decoded> whole = new StompDecoder(StompLimits.DEFAULTS).feed(stream);
-        assertThat(whole.stream().anyMatch(d -> d instanceof Failure), is(false));
-        assertThat(feedChunked(new StompDecoder(StompLimits.DEFAULTS), stream, cuts(seeds, stream.length)),
-                   is(whole));
     }
 
     // ---- checks ----
@@ -132,77 +165,88 @@ class StompCodecProperties {
     private static final List<StompCommand> ESCAPED = EnumSet.allOf(StompCommand.class).stream()
             .filter(StompCommand::escapesHeaders)
             .toList();
+    // Whole code points, so surrogate pairs never split into invalid halves.
+    private static final String[] PIECES = {"a", "Z", "0", "-", " ", ":", "\n", "\r", "\\", "\\c", "é", "€", "😀", "\t", "="};
+    private static final byte[] MEANINGFUL = {0, '\n', '\r', ':', '\\', 'c', (byte) 0xC3, (byte) 0xA9, (byte) 0xFF};
+    private static final String[] TOKENS = {"SEND\n", "MESSAGE\n", "CONNECT\r\n", "content-length:", "3", "\n\n", "\0", "a:b\n"};
 
-    private static Arbitrary<String> text(int minLen, int maxLen) {
-        // whole code points, so surrogate pairs never split into invalid halves
-        return Arbitraries.of("a", "Z", "0", "-", " ", ":", "\n", "\r", "\\", "\\c", "é", "€", "😀", "\t", "=")
-                .list().ofMinSize(minLen).ofMaxSize(maxLen)
-                .map(l -> String.join("", l));
+    private static String text(Random rnd, int minLen, int maxLen) {
+        StringBuilder sb = new StringBuilder();
+        int n = minLen + rnd.nextInt(maxLen - minLen + 1);
+        for (int i = 0; i < n; i++) {
+            sb.append(PIECES[rnd.nextInt(PIECES.length)]);
+        }
+        return sb.toString();
     }
 
-    private static Arbitrary<StompHeaders> headers() {
-        return Combinators.combine(text(1, 10), text(0, 16)).as(List::of)
-                .list().ofMaxSize(8)
-                .map(pairs -> {
-                    StompHeaders.Builder b = StompHeaders.builder();
-                    pairs.forEach(p -> b.add(p.get(0), p.get(1)));
-                    return b.build();
-                });
+    private static StompHeaders headers(Random rnd) {
+        StompHeaders.Builder b = StompHeaders.builder();
+        int n = rnd.nextInt(9);
+        for (int i = 0; i < n; i++) {
+            b.add(text(rnd, 1, 10), text(rnd, 0, 16));
+        }
+        return b.build();
     }
 
-    private static Arbitrary<byte[]> bodies() {
-        return Arbitraries.oneOf(
-                Arbitraries.just(new byte[0]),
-                Arbitraries.bytes().array(byte[].class).ofMaxSize(300),
-                text(0, 40).map(s -> s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    private static byte[] body(Random rnd) {
+        return switch (rnd.nextInt(3)) {
+            case 0 -> new byte[0];
+            case 1 -> {
+                byte[] b = new byte[rnd.nextInt(301)];
+                rnd.nextBytes(b);
+                yield b;
+            }
+            default -> text(rnd, 0, 40).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        };
     }
 
-    @Provide
-    Arbitrary<StompFrame> frames() {
-        return Combinators.combine(Arbitraries.of(ESCAPED), headers(), bodies()).as(StompFrame::new);
+    private static StompFrame frame(Random rnd) {
+        return new StompFrame(ESCAPED.get(rnd.nextInt(ESCAPED.size())), headers(rnd), body(rnd));
     }
 
-    @Provide
-    Arbitrary<byte[]> validStreams() {
-        Arbitrary<byte[]> frame = frames().map(StompEncoder::encodeBytes);
-        Arbitrary<byte[]> beat = Arbitraries.of("\n", "\r\n").map(StompTestSupport::utf8);
-        return Arbitraries.frequencyOf(
-                        net.jqwik.api.Tuple.of(3, frame),
-                        net.jqwik.api.Tuple.of(1, beat))
-                .list().ofMinSize(1).ofMaxSize(6)
-                .map(StompCodecProperties::concat);
+    private static byte[] validStream(Random rnd) {
+        List<byte[]> parts = new ArrayList<>();
+        int n = 1 + rnd.nextInt(6);
+        for (int i = 0; i < n; i++) {
+            parts.add(rnd.nextInt(4) < 3 ? StompEncoder.encodeBytes(frame(rnd))
+                    : StompTestSupport.utf8(rnd.nextBoolean() ? "\n" : "\r\n"));
+        }
+        return concat(parts);
     }
 
-    @Provide
-    Arbitrary<byte[]> noise() {
-        // weighted towards bytes that mean something to the decoder, so random input reaches deep states
-        Arbitrary<Byte> meaningful = Arbitraries.of((byte) 0, (byte) '\n', (byte) '\r', (byte) ':', (byte) '\\',
-                                                    (byte) 'c', (byte) 0xC3, (byte) 0xA9, (byte) 0xFF);
-        Arbitrary<Byte> anyByte = Arbitraries.bytes();
-        Arbitrary<byte[]> tokens = Arbitraries.of("SEND\n", "MESSAGE\n", "CONNECT\r\n", "content-length:", "3", "\n\n",
-                                                  "\0", "a:b\n").map(StompTestSupport::utf8);
-        Arbitrary<byte[]> single = Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(3, anyByte), net.jqwik.api.Tuple.of(3, meaningful))
-                .map(b -> new byte[] {b});
-        return Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(4, single), net.jqwik.api.Tuple.of(1, tokens))
-                .list().ofMaxSize(120)
-                .map(StompCodecProperties::concat);
+    // Weighted towards bytes that mean something to the decoder, so random input reaches deep states.
+    private static byte[] noise(Random rnd) {
+        List<byte[]> parts = new ArrayList<>();
+        int n = rnd.nextInt(121);
+        for (int i = 0; i < n; i++) {
+            int pick = rnd.nextInt(5);
+            if (pick == 4) {
+                parts.add(StompTestSupport.utf8(TOKENS[rnd.nextInt(TOKENS.length)]));
+            } else if (pick % 2 == 0) {
+                parts.add(new byte[] {(byte) rnd.nextInt(256)});
+            } else {
+                parts.add(new byte[] {MEANINGFUL[rnd.nextInt(MEANINGFUL.length)]});
+            }
+        }
+        return concat(parts);
     }
 
-    @Provide
-    Arbitrary<byte[]> mutatedStreams() {
-        Arbitrary<List<int[]>> mutations = Combinators.combine(
-                        Arbitraries.integers().between(0, 3),
-                        Arbitraries.integers().between(0, Integer.MAX_VALUE),
-                        Arbitraries.integers().between(0, 255))
-                .as((kind, pos, value) -> new int[] {kind, pos, value})
-                .list().ofMinSize(1).ofMaxSize(4);
-        return Combinators.combine(validStreams(), mutations).as(StompCodecProperties::mutate);
+    private static byte[] mutatedStream(Random rnd) {
+        List<int[]> mutations = new ArrayList<>();
+        int n = 1 + rnd.nextInt(4);
+        for (int i = 0; i < n; i++) {
+            mutations.add(new int[] {rnd.nextInt(4), rnd.nextInt(Integer.MAX_VALUE), rnd.nextInt(256)});
+        }
+        return mutate(validStream(rnd), mutations);
     }
 
-    @Provide
-    Arbitrary<List<Integer>> cutSeeds() {
-        return Arbitraries.integers().between(0, Integer.MAX_VALUE).list().ofMaxSize(12);
+    private static List<Integer> cutSeeds(Random rnd) {
+        List<Integer> out = new ArrayList<>();
+        int n = rnd.nextInt(13);
+        for (int i = 0; i < n; i++) {
+            out.add(rnd.nextInt(Integer.MAX_VALUE));
+        }
+        return out;
     }
 
     private static byte[] mutate(byte[] stream, List<int[]> mutations) {
@@ -241,10 +285,5 @@ class StompCodecProperties {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         parts.forEach(out::writeBytes);
         return out.toByteArray();
-    }
-
-    @SuppressWarnings("unused")
-    private static String describe(List<Decoded> d) {
-        return d.stream().map(Object::toString).collect(Collectors.joining(", "));
     }
 }
