@@ -32,6 +32,7 @@ import io.vaultbroker.broker.Destination;
 import io.vaultbroker.feed.Feed;
 import io.vaultbroker.feed.FeedStats;
 import io.vaultbroker.feed.FeedStatus;
+import io.vaultbroker.feed.OutOfMemory;
 
 /**
  * {@code /observe/health} and {@code /observe/metrics}: the broker's health checks and meters,
@@ -205,6 +206,16 @@ public final class Observability implements AutoCloseable {
                 Tag.create("cause", "overdue"));
         counter("feed_reconnects", "Times the feed opened a new database connection after losing one", fs,
                 FeedStats::reconnects);
+        counter("feed_failures", "Feed cycles that failed for a reason other than the database (each restarted the loop)",
+                fs, FeedStats::failures);
+        counter("feed_lock_reads", "Lock-holder reads (pg_locks) the feed has sent", fs, FeedStats::lockReads);
+        gauge("feed_watched_ranges", "Id ranges below the cursor watched for a late commit", fs, FeedStats::watched);
+        counter("feed_watches_abandoned", "Watched id ranges dropped because too many were watched", fs,
+                FeedStats::abandoned);
+        counter("feed_identity_resets", "Times the identity of vault_events was found reset below the cursor", fs,
+                FeedStats::resets);
+        counter("out_of_memory_errors", "OutOfMemoryErrors caught (the launcher exits on the first)", fs,
+                f -> OutOfMemory.count());
         bs.onNewKey((map, key) -> {
             if (closed) {
                 return;
