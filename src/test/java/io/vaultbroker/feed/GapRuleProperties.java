@@ -131,6 +131,32 @@ class GapRuleProperties {
         assertTrue(s.watches().isEmpty() && s.gaps().isEmpty(), "nothing held: " + s);
     }
 
+    @Test
+    void watchesBeyondTheCapAreAbandonedOldestFirst() throws SQLException {
+        Sim db = new Sim(new Random(3));
+        GapRule rule = new GapRule(MAX_GAP_WAIT, 5 * MS, 250 * MS, 10_000, 2);
+        GapState s = rule.start(0, List.of(), 0);
+        List<Sim.Tx> stuck = new ArrayList<>();
+        List<IdRange> abandoned = new ArrayList<>();
+        long now = 0;
+        for (int i = 0; i < 3; i++) {
+            Sim.Tx t = db.begin();
+            db.draw(t, true);
+            stuck.add(t);
+            Sim.Tx c = db.begin();
+            db.draw(c, true);
+            db.end(c, true);
+            for (int k = 0; k < 50; k++) {
+                now += 10 * MS;
+                GapRule.Step step = rule.cycle(s, db, 1000, now);
+                abandoned.addAll(step.abandoned());
+                s = step.next();
+            }
+        }
+        assertEquals(List.of(new IdRange(1, 1)), abandoned);
+        assertEquals(List.of(new IdRange(3, 3), new IdRange(5, 5)), s.watches().stream().map(Hold::range).toList());
+    }
+
     /** One generated history: producers, the feed's cycles between them, failures, then quiet. */
     private static final class History {
         final Random rnd;

@@ -124,6 +124,40 @@ class FeedTest {
         assertThat(delivered.stream().noneMatch(EventRow::late), is(true));
     }
 
+    @Test
+    void anIdDrawnWithNextvalBeforeItsInsertIsNotTakenForRolledBack() throws Exception {
+        // nextval() locks the identity sequence, not the table: the witness must include it.
+        startFeed(Duration.ofSeconds(30));
+        String owner = TestBroker.pubkey();
+        try (Connection early = TestDb.connect()) {
+            early.setAutoCommit(false);
+            long drawn;
+            try (var st = early.createStatement();
+                 var rs = st.executeQuery("SELECT nextval(pg_get_serial_sequence('vault_events', 'id'))")) {
+                rs.next();
+                drawn = rs.getLong(1);
+            }
+            long later = TestDb.insert("balance_update", owner, "{\"later\":true}");
+            assertTrue(later > drawn);
+            // Long enough for a gap to be settled several times over if the drawer were not a candidate.
+            long until = System.nanoTime() + Duration.ofMillis(300).toNanos();
+            while (System.nanoTime() < until) {
+                assertTrue(delivered.stream().noneMatch(r -> r.id() == later), "row " + later + " waits for " + drawn);
+                Thread.sleep(10);
+            }
+            try (var ps = early.prepareStatement("INSERT INTO vault_events (id, event_type, owner, payload)"
+                    + " OVERRIDING SYSTEM VALUE VALUES (?, 'balance_update', ?, '{\"drawn\":true}'::jsonb)")) {
+                ps.setLong(1, drawn);
+                ps.setString(2, owner);
+                ps.executeUpdate();
+            }
+            early.commit();
+            awaitIds(Set.of(drawn, later));
+            List<Long> ours = delivered.stream().filter(r -> owner.equals(r.owner())).map(EventRow::id).toList();
+            assertThat("in id order, not late", ours, is(List.of(drawn, later)));
+        }
+    }
+
     private void awaitIds(Set<Long> ids) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
