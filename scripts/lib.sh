@@ -5,6 +5,9 @@
 #   find_java              export JAVA_HOME and PATH for a JDK 21 or newer
 #   ensure_postgres        make sure PostgreSQL answers at $PGHOST:$PGPORT (starts a local cluster when root)
 #   ensure_database NAME   create database NAME when it does not exist
+#   ensure_prepared_transactions
+#                          allow two-phase commit (the feed.wake=poll test); restarts a local
+#                          cluster only when max_prepared_transactions is 0
 #
 # PostgreSQL connection settings come from the usual libpq variables:
 # PGHOST (default 127.0.0.1), PGPORT (default 5432), PGUSER (default postgres), PGPASSWORD.
@@ -158,6 +161,45 @@ ensure_database() {
       | pg_psql -d postgres -tA -v name="$name")" || true
     [[ "$exists" == "1" ]] || die "could not create database $name"
   fi
+}
+
+# The two-phase-commit producer test needs PREPARE TRANSACTION, off by default in PostgreSQL.
+# Idempotent: does nothing unless max_prepared_transactions is 0. The setting needs a restart,
+# so it is changed only on a local cluster this user may restart; elsewhere it says what to set.
+ensure_prepared_transactions() {
+  local current version restarted=0
+  current="$(pg_psql -d postgres -tA -c 'SHOW max_prepared_transactions')" \
+    || die "cannot query PostgreSQL at $(pg_host):$(pg_port) as $(pg_user)"
+  [[ "$current" != "0" ]] && return 0
+
+  case "$(pg_host)" in
+    127.0.0.1 | localhost | ::1 | /*) ;;
+    *) note "max_prepared_transactions is 0 at $(pg_host): set it to 16 and restart PostgreSQL, or the two-phase-commit test fails"
+       return 0 ;;
+  esac
+  if ! command -v pg_ctlcluster >/dev/null 2>&1 || [[ "$(id -u)" -ne 0 ]] || [[ ! -d /etc/postgresql ]]; then
+    note "max_prepared_transactions is 0: set it to 16 and restart PostgreSQL, or the two-phase-commit test fails"
+    return 0
+  fi
+  pg_psql -d postgres -q -c 'ALTER SYSTEM SET max_prepared_transactions = 16' \
+    || die "could not set max_prepared_transactions"
+  for version in /etc/postgresql/*/; do
+    version="$(basename "$version")"
+    [[ -d "/etc/postgresql/$version/main" ]] || continue
+    note "Restarting PostgreSQL cluster $version/main for max_prepared_transactions = 16"
+    if pg_ctlcluster --skip-systemctl-redirect "$version" main restart; then
+      restarted=1
+    fi
+  done
+  [[ "$restarted" -eq 1 ]] || die "could not restart PostgreSQL for max_prepared_transactions; restart it by hand"
+  local waited=0
+  until pg_ready; do
+    if [[ "$waited" -ge 30 ]]; then
+      die "PostgreSQL did not accept connections at $(pg_host):$(pg_port) within 30 s of the restart"
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
 }
 
 # The built jar, for the CLI (io.vaultbroker.cli.Cli). Dies with a hint when it is missing.

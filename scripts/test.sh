@@ -11,6 +11,8 @@ Runs `mvn -B test` after:
   2. making sure PostgreSQL answers (starts the local cluster when run as root)
   3. creating the test database vault_broker_test when missing; the integration tests use
      jdbc:postgresql://127.0.0.1:5432/vault_broker_test as user postgres
+  4. allowing two-phase commit (max_prepared_transactions 16; restarts a local cluster only
+     when it is 0)
 
 Extra arguments go to Maven, e.g.
   scripts/test.sh -Dtest=StompDecoderTest
@@ -33,5 +35,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 find_java
 ensure_postgres
 ensure_database vault_broker_test
+ensure_prepared_transactions
 
 exec mvn -B test "$@"

@@ -45,6 +45,15 @@ final class ScratchDb implements AutoCloseable {
         return db;
     }
 
+    /** Creates an empty database: no migrations, for a test that builds its own vault_events. */
+    static ScratchDb createEmpty() throws Exception {
+        ScratchDb db = new ScratchDb("vb_resil_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12));
+        try (Connection c = admin(); Statement s = c.createStatement()) {
+            s.execute("CREATE DATABASE " + db.name);
+        }
+        return db;
+    }
+
     static Connection admin() throws SQLException {
         return DriverManager.getConnection(ADMIN_URL, "postgres", "");
     }
