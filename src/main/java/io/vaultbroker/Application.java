@@ -336,7 +336,8 @@ public final class Application {
                 limits.get("outbox-frames").asInt().orElse(d.outboxFrames()),
                 limits.get("outbox-bytes").asLong().orElse(d.outboxBytes()),
                 replay.get("limit").asInt().orElse(d.replayLimit()),
-                replay.get("concurrency").asInt().orElse(d.replayConcurrency()));
+                replay.get("concurrency").asInt().orElse(d.replayConcurrency()),
+                limits.get("message-bytes").asInt().orElse(d.messageBytes()));
     }
 
     private static String version() {

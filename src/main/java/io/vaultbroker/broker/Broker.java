@@ -42,7 +42,7 @@ public final class Broker {
         this.authenticator = authenticator;
         this.perSubject = new KeyedCounts(settings.maxSessionsPerSubject());
         this.perAddress = new KeyedCounts(settings.maxSessionsPerAddress());
-        this.router = new Router(stats, store, writers, settings.replayConcurrency(), settings.replayLimit());
+        this.router = new Router(stats, store, writers, settings);
     }
 
     /** Starts the ticker that enforces timeouts, expiry and heart-beats. */

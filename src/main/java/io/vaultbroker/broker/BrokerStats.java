@@ -16,6 +16,9 @@ public final class BrokerStats {
     final LongAdder eventsUnrouted = new LongAdder();
     final LongAdder messagesDelivered = new LongAdder();
     final LongAdder slowConsumers = new LongAdder();
+    final LongAdder deliveryFailures = new LongAdder();
+    final LongAdder oversizedMessages = new LongAdder();
+    final LongAdder replaysTruncated = new LongAdder();
     final AtomicInteger sessions = new AtomicInteger();
     private final Map<String, LongAdder> authFailures = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> limitHits = new ConcurrentHashMap<>();
@@ -98,6 +101,24 @@ public final class BrokerStats {
     /** Sessions closed as slow consumers. */
     public long slowConsumers() {
         return slowConsumers.sum();
+    }
+
+    /**
+     * Deliveries that failed and were skipped so the rest went on: a row that could not be
+     * rendered (counted once for all its subscribers), or one subscriber's delivery of a row.
+     */
+    public long deliveryFailures() {
+        return deliveryFailures.sum();
+    }
+
+    /** Rows sent as the oversized notice instead of their MESSAGE: live (once per row), and per snapshot or replay. */
+    public long oversizedMessages() {
+        return oversizedMessages.sum();
+    }
+
+    /** Replays cut to their bound (rows, bytes or the session's outbox room): each began with the gap notice. */
+    public long replaysTruncated() {
+        return replaysTruncated.sum();
     }
 
     /** Sessions open now (connected or not). */

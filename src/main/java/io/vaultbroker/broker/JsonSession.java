@@ -70,14 +70,12 @@ public final class JsonSession extends Session {
             end(null, CLOSE_POLICY, "access denied", false);
             return;
         }
-        Long resume = null;
-        if (resumeAfter != null) {
-            if (resumeAfter.isEmpty() || resumeAfter.length() > 19 || !resumeAfter.chars().allMatch(c -> c >= '0' && c <= '9')) {
-                end(null, CLOSE_POLICY, "invalid resume_after", false);
-                return;
-            }
-            resume = Long.parseLong(resumeAfter);
+        ResumeAfter parsed = ResumeAfter.parse(resumeAfter);
+        if (parsed.invalid()) {
+            end(null, CLOSE_POLICY, "invalid resume_after", false);
+            return;
         }
+        Long resume = parsed.orNull();
         String refused = broker.admit(this, p);
         if (refused != null) {
             broker.stats().limitHit(refused.replace(' ', '-'));

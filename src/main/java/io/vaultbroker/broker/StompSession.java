@@ -190,19 +190,12 @@ public final class StompSession extends Session {
             error("access denied", "not allowed to subscribe to " + dest, receipt);
             return;
         }
-        Long resumeAfter = null;
-        String resume = f.header("x-resume-after");
-        if (resume != null) {
-            try {
-                resumeAfter = Long.parseLong(resume);
-            } catch (NumberFormatException e) {
-                resumeAfter = -1L;
-            }
-            if (resumeAfter < 0 || !resume.chars().allMatch(Character::isDigit)) {
-                error("invalid x-resume-after", "x-resume-after must be a message-id (a decimal row id)", receipt);
-                return;
-            }
+        ResumeAfter resume = ResumeAfter.parse(f.header("x-resume-after"));
+        if (resume.invalid()) {
+            error("invalid x-resume-after", "x-resume-after must be a message-id (a decimal row id)", receipt);
+            return;
         }
+        Long resumeAfter = resume.orNull();
         Subscription s = new Subscription(this, subId, d, !ack.equals("auto"));
         subscriptions.put(subId, s);
         // The receipt goes first: catch-up messages follow it, live ones after those.

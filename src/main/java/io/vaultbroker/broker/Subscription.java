@@ -31,7 +31,9 @@ final class Subscription {
 
     /** Hands a live event to the session, or to the gate while catching up. */
     void deliver(OutboundEvent e) {
-        if (e.id >= 0 && e.id <= seenThrough) {
+        // A late row is below the cursor by definition, and a client that resumed past its id
+        // has not seen it (it committed after every instance had moved on): send it anyway.
+        if (e.id >= 0 && e.id <= seenThrough && !e.late) {
             return;
         }
         CatchUpGate g = gate;
@@ -43,7 +45,8 @@ final class Subscription {
 
     /**
      * The client has every row up to this id (it resumed with an id this instance's feed has not
-     * reached yet, e.g. one delivered by another instance): live rows up to it are not sent again.
+     * reached yet, e.g. one delivered by another instance): live rows up to it are not sent again,
+     * except late ones, which no instance delivered before they committed.
      */
     void seenThrough(long id) {
         seenThrough = id;

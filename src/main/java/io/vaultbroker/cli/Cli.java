@@ -24,6 +24,7 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
 
 import io.vaultbroker.auth.Base58;
 import io.vaultbroker.auth.TokenMinter;
+import io.vaultbroker.broker.ResumeAfter;
 import io.vaultbroker.stomp.StompCommand;
 import io.vaultbroker.stomp.StompDecoder;
 import io.vaultbroker.stomp.StompEncoder;
@@ -169,7 +170,7 @@ public final class Cli {
         String timeoutText = o.one("timeout", null);
         long deadline = timeoutText == null ? Long.MAX_VALUE : System.nanoTime() + duration(timeoutText).toNanos();
         String resumeAfter = o.one("resume-after", null);
-        if (resumeAfter != null && !resumeAfter.matches("[0-9]{1,19}")) {
+        if (ResumeAfter.parse(resumeAfter).invalid()) {
             throw new UsageException("--resume-after must be a message-id (a decimal row id)");
         }
 

@@ -14,8 +14,11 @@ import io.helidon.dbclient.DbRow;
  * Thread-safe (stateless over a thread-safe DbClient).
  */
 public final class EventStore {
-    private static final String COLUMNS =
-            "id, event_type, owner, payload::text AS payload, floor(extract(epoch FROM created_at) * 1000)::bigint AS created_ms";
+    // A created_at of 'infinity' or '-infinity' has no epoch that fits a bigint: such a row
+    // carries the time it is read (the database's clock), as the feed does for it live.
+    private static final String COLUMNS = "id, event_type, owner, payload::text AS payload,"
+            + " floor(extract(epoch FROM CASE WHEN isfinite(created_at) THEN created_at ELSE clock_timestamp() END)"
+            + " * 1000)::bigint AS created_ms";
 
     /**
      * Which rows belong to a destination.

@@ -188,6 +188,12 @@ public final class Observability implements AutoCloseable {
                 BrokerStats::messagesDelivered);
         counter("slow_consumer_closes", "Sessions closed because their outbound queue was full", bs,
                 BrokerStats::slowConsumers);
+        counter("delivery_failures", "Row deliveries that failed and were skipped, the rest of the batch delivered",
+                bs, BrokerStats::deliveryFailures);
+        counter("oversized_messages", "Rows sent as the oversized notice (data null) instead of their MESSAGE", bs,
+                BrokerStats::oversizedMessages);
+        counter("replays_truncated", "Replays cut to their bound, sent after a resume_gap notice", bs,
+                BrokerStats::replaysTruncated);
         gauge("feed_up", "1 when the feed is ok, 0 when degraded", broker, b -> b.router().currentStatus().ok() ? 1 : 0);
         gauge("feed_lag_seconds", "How long the oldest row seen but not yet delivered has waited", fs,
                 f -> f.lagMs() / 1000.0);
