@@ -3,6 +3,7 @@ package io.vaultbroker.it;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +25,7 @@ final class DeliveryCheck {
             throws InterruptedException {
         Set<Long> want = new TreeSet<>();
         expected.values().forEach(want::addAll);
-        Set<Long> seen = new java.util.HashSet<>();
+        Set<Long> seen = new HashSet<>();
         List<StompTestClient.Received> out = new ArrayList<>();
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!seen.containsAll(want)) {

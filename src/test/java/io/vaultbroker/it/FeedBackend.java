@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,33 +30,43 @@ final class FeedBackend {
 
     /**
      * Terminates the feed's backend of {@code db} at a moment pg_stat_activity shows it running a
-     * statement containing {@code fragment}. Looks and kills in one statement, in a tight loop (no
-     * sleeping), so the signal lands while that statement runs unless it ends within the same
-     * microseconds. Returns the query text it was running; fails when the moment never came.
+     * statement containing {@code fragment}. The look and the kill run in a loop inside the
+     * server (a few microseconds a look, no sleeping; a statement of the feed lasts a fraction of
+     * a millisecond), so the signal lands while that statement runs. Returns the query text it
+     * was running; fails when the moment never came.
      */
     static String terminateDuring(ScratchDb db, String fragment, Duration timeout) throws SQLException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        long looks = 0;
-        try (Connection c = ScratchDb.admin();
-             PreparedStatement ps = c.prepareStatement("WITH a AS MATERIALIZED (SELECT pid, query FROM pg_stat_activity"
-                     + " WHERE datname = ? AND application_name = ? AND pid <> pg_backend_pid()"
-                     + " AND state = 'active' AND strpos(query, ?) > 0)"
-                     // Materialised first, so only a backend seen running the statement is killed.
-                     + " SELECT query FROM a WHERE pg_terminate_backend(pid)")) {
-            ps.setString(1, db.name);
-            ps.setString(2, APPLICATION_NAME);
-            ps.setString(3, fragment);
-            while (System.nanoTime() < deadline) {
-                looks++;
+        try (Connection c = ScratchDb.admin()) {
+            try (Statement s = c.createStatement()) {
+                // pg_stat_activity is a snapshot per transaction: each look clears it first.
+                s.execute("CREATE FUNCTION pg_temp.vb_kill_during(db text, app text, fragment text, ms int) RETURNS text"
+                        + " LANGUAGE plpgsql AS $$"
+                        + " DECLARE victim int; running text; deadline timestamptz := clock_timestamp() + ms * interval '1 ms';"
+                        + " BEGIN LOOP"
+                        + "  PERFORM pg_stat_clear_snapshot();"
+                        + "  SELECT pid, query INTO victim, running FROM pg_stat_activity WHERE datname = db"
+                        + "   AND application_name = app AND pid <> pg_backend_pid() AND state = 'active'"
+                        + "   AND strpos(query, fragment) > 0 LIMIT 1;"
+                        + "  IF victim IS NOT NULL THEN PERFORM pg_terminate_backend(victim); RETURN running; END IF;"
+                        + "  IF clock_timestamp() > deadline THEN RETURN NULL; END IF;"
+                        + " END LOOP; END $$");
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_temp.vb_kill_during(?, ?, ?, ?)")) {
+                ps.setString(1, db.name);
+                ps.setString(2, APPLICATION_NAME);
+                ps.setString(3, fragment);
+                ps.setInt(4, (int) timeout.toMillis());
                 try (ResultSet rs = ps.executeQuery()) {
-                    if (rs.next()) {
-                        return rs.getString(1);
+                    rs.next();
+                    String running = rs.getString(1);
+                    if (running == null) {
+                        throw new AssertionError("the feed was never seen running a statement with '" + fragment
+                                + "' within " + timeout);
                     }
+                    return running;
                 }
             }
         }
-        throw new AssertionError("the feed was never seen running a statement with '" + fragment + "' within "
-                + timeout + " (" + looks + " looks at pg_stat_activity)");
     }
 
     /** Waits until the feed has a backend again (after a kill it reconnects). */
