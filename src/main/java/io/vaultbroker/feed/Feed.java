@@ -44,7 +44,7 @@ public final class Feed {
     private static final long MAX_AWAKE_WAIT_MS = 32;
     private static final long MAX_DROWSY_WAIT_MS = 100;
     private static final long RESET_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
-    private static final long SAVE_SETTLED_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final long SAVE_SETTLED_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final int MAX_WATCHES = 100_000;
 
     /** How an idle feed learns of new rows. */
