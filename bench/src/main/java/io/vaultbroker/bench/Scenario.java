@@ -18,6 +18,12 @@ enum Scenario {
             "users", "0", "devices", "1", "admins", "2000", "rate", "0", "tvl-rate", "30", "duration", "30"),
     IDLE("nothing happening: database queries/s and CPU of an idle broker",
             "users", "50", "devices", "2", "rate", "0", "duration", "0", "idle-seconds", "30"),
+    FAULTS("the throughput load while the feed's database backend is terminated every few seconds and once"
+            + " inside each kind of its statements; one insert held open across the start (a watched range),"
+            + " committed at the end: rows lost (must be 0), duplicates, kills per kind, worst delay",
+            "users", "5000", "devices", "2", "rate", "5000", "duration", "60", "producers", "4",
+            "drain-timeout", "20", "fault-interval-ms", "3000", "fault-hunt-ms", "5000",
+            "fault-kinds", "after=WHERE id > ;ranges=unnest(;locks=pg_locks", "held-insert", "true", "seed", "0"),
     STARTUP("process start to ready (/observe/health 200 and the 'listening' log line)",
             "users", "0", "devices", "1", "rate", "0", "duration", "0", "repeat", "3");
 
