@@ -26,25 +26,28 @@ final class BrokerProcess implements AutoCloseable {
     final int port;
     final Path log;
     final long startNanos;
+    /** The JVM's GC log, when the caller asked for one (-Xlog:gc:file=...), else null. */
+    final Path gcLog;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    private BrokerProcess(Process process, int port, Path log, long startNanos) {
+    private BrokerProcess(Process process, int port, Path log, long startNanos, Path gcLog) {
         this.process = process;
         this.port = port;
         this.log = log;
         this.startNanos = startNanos;
+        this.gcLog = gcLog;
     }
 
     static BrokerProcess start(Path jar, List<String> javaOpts, Map<String, String> env, Path log) throws IOException {
-        return start(jar, javaOpts, env, log, 0);
+        return start(jar, javaOpts, env, log, 0, null);
     }
 
     /**
      * @param nofile the broker's open-files limit (soft and hard), or 0 to inherit the generator's;
      *               set by a shell that then becomes the JVM ({@code exec}), so the pid is the broker's
      */
-    static BrokerProcess start(Path jar, List<String> javaOpts, Map<String, String> env, Path log, int nofile)
-            throws IOException {
+    static BrokerProcess start(Path jar, List<String> javaOpts, Map<String, String> env, Path log, int nofile,
+                               Path gcLog) throws IOException {
         int port = freePort();
         List<String> cmd = new ArrayList<>();
         if (nofile > 0) {
@@ -62,7 +65,7 @@ final class BrokerProcess implements AutoCloseable {
         pb.redirectErrorStream(true).redirectOutput(log.toFile());
         long t0 = System.nanoTime();
         Process p = pb.start();
-        return new BrokerProcess(p, port, log, t0);
+        return new BrokerProcess(p, port, log, t0, gcLog);
     }
 
     long pid() {

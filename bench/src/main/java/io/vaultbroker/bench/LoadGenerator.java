@@ -45,9 +45,11 @@ public final class LoadGenerator {
 
     private final Scenario scenario;
     private final Options o;
-    private final Map<String, Object> result = new LinkedHashMap<>();
-    private final List<String> limits = new ArrayList<>();
-    private final List<String> failures = new ArrayList<>();
+    final Map<String, Object> result = new LinkedHashMap<>();
+    final List<String> limits = new ArrayList<>();
+    final List<String> failures = new ArrayList<>();
+    /** Lines printed before the key/value listing (the hostile scenario's phase table). */
+    final List<String> table = new ArrayList<>();
 
     private LoadGenerator(Scenario scenario, Options o) {
         this.scenario = scenario;
@@ -104,6 +106,8 @@ public final class LoadGenerator {
         recreateDatabase();
         if (scenario == Scenario.STARTUP) {
             startup(url);
+        } else if (scenario == Scenario.HOSTILE) {
+            new Hostile(this, o, url).run();
         } else {
             load(url);
         }
@@ -233,13 +237,25 @@ public final class LoadGenerator {
     }
 
     private BrokerProcess startBroker(String url, String label, byte[] secret) throws IOException {
+        return startBroker(url, label, secret, true, 0, List.of(), null);
+    }
+
+    /**
+     * @param raiseLimits lift the per-address and total connection limits (every client of the
+     *                    other scenarios comes from 127.0.0.1); hostile keeps the broker's own
+     * @param nofile      the broker's open-files limit, or 0 to inherit
+     */
+    BrokerProcess startBroker(String url, String label, byte[] secret, boolean raiseLimits, int nofile,
+                              List<String> extraJavaOpts, Path gcLog) throws IOException {
         Map<String, String> env = new HashMap<>();
         env.put("AUTH_JWT_SECRET", new String(secret, StandardCharsets.US_ASCII));
         env.put("DB_CONNECTION_URL", url);
         env.put("DB_CONNECTION_USERNAME", o.s("pg-user"));
         env.put("DB_CONNECTION_PASSWORD", o.s("pg-password"));
-        env.put("LIMITS_CONNECTIONS_PER_ADDRESS", "1000000");
-        env.put("LIMITS_CONNECTIONS_TOTAL", "1000000");
+        if (raiseLimits) {
+            env.put("LIMITS_CONNECTIONS_PER_ADDRESS", "1000000");
+            env.put("LIMITS_CONNECTIONS_TOTAL", "1000000");
+        }
         for (String kv : o.s("broker-env").split(",")) {
             int eq = kv.indexOf('=');
             if (eq > 0) {
@@ -248,9 +264,11 @@ public final class LoadGenerator {
         }
         List<String> opts = new ArrayList<>(Arrays.asList(o.s("broker-java-opts").trim().split("\\s+")));
         opts.removeIf(String::isEmpty);
+        opts.addAll(extraJavaOpts);
         Path out = Path.of(o.s("out"));
         String stamp = Instant.now().toString().replace(":", "").replace(".", "");
-        return BrokerProcess.start(Path.of(o.s("broker-jar")), opts, env, out.resolve("broker-" + label + "-" + stamp + ".log"));
+        return BrokerProcess.start(Path.of(o.s("broker-jar")), opts, env, out.resolve("broker-" + label + "-" + stamp + ".log"),
+                nofile, gcLog);
     }
 
     /** Connects the sessions, session i through {@code clients.get(i % n)} (one per local address in hostile). */
@@ -724,8 +742,11 @@ public final class LoadGenerator {
     private void report() throws IOException {
         StringBuilder t = new StringBuilder();
         t.append("\n== vault-broker bench: ").append(scenario.label()).append(" ==\n");
+        for (String line : table) {
+            t.append(line).append('\n');
+        }
         result.forEach((k, v) -> {
-            if (k.equals("options") || k.equals("limited_by") || k.equals("failures")) {
+            if (k.equals("options") || k.equals("limited_by") || k.equals("failures") || k.equals("phases")) {
                 return;
             }
             t.append(String.format("  %-42s %s%n", k, v));
@@ -757,7 +778,7 @@ public final class LoadGenerator {
                 .start().waitFor(60, TimeUnit.SECONDS);
     }
 
-    private static String pubkey() {
+    static String pubkey() {
         byte[] b = new byte[32];
         RANDOM.nextBytes(b);
         return Base58.encode(b);

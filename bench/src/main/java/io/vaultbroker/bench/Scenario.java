@@ -24,6 +24,15 @@ enum Scenario {
             "users", "5000", "devices", "2", "rate", "5000", "duration", "60", "producers", "4",
             "drain-timeout", "20", "fault-interval-ms", "3000", "fault-hunt-ms", "5000",
             "fault-kinds", "after=WHERE id > ;ranges=unnest(;locks=pg_locks", "held-insert", "true", "seed", "0"),
+    HOSTILE("2,000 honest sessions at 2,000 events/s while three attacks run in turn from 127.0.0.2..:"
+            + " idle TCP + half-sent heads, half-sent 1 MiB WebSocket frames, pinned send queues (small heap):"
+            + " honest p99/lost, CONNECTs, what the attack got, heap high-water mark, health after",
+            "users", "1000", "devices", "2", "rate", "2000", "producers", "4", "drain-timeout", "5",
+            "connect-timeout", "30", "broker-java-opts", "-Xmx512m", "broker-nofile", "8192",
+            "phases", "baseline,idle,frames,pinned", "baseline-seconds", "10", "phase-seconds", "20",
+            "honest-per-address", "100", "attack-addresses", "4", "half-heads", "3000", "idle-extra", "500",
+            "frame-connections-per-address", "128", "pinned-sessions", "100", "pinned-bytes", "8178892",
+            "restart", "true"),
     STARTUP("process start to ready (/observe/health 200 and the 'listening' log line)",
             "users", "0", "devices", "1", "rate", "0", "duration", "0", "repeat", "3");
 
