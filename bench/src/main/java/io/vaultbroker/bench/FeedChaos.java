@@ -157,14 +157,18 @@ final class FeedChaos implements Runnable {
             boolean othersAdded = false;
             boolean randomNext = true;
             while (running) {
-                pause();
+                // A statement seen only at a reconnect is hunted right after the kill that causes one.
+                if (randomNext || todo.isEmpty() || !todo.getFirst().exact()) {
+                    pause();
+                }
                 if (!running) {
                     break;
                 }
                 if (randomNext || todo.isEmpty()) {
                     randomKill(c);
                 } else {
-                    hunt(c, todo.removeFirst());
+                    Kind k = todo.removeFirst();
+                    hunt(c, k);
                     if (todo.isEmpty() && !othersAdded) {
                         // The named kinds are done: look again, then hunt whatever else the feed
                         // was seen running (reconnects run statements the first survey missed).

@@ -484,6 +484,18 @@ public final class LoadGenerator {
             limits.add("generator: a producer fell " + TimeUnit.NANOSECONDS.toMillis(behind) + " ms behind schedule");
         }
         generatorBound("load", u);
+        if (chaos != null) {
+            table.add(String.format("  %-15s %-22s %-10s %-26s %-10s %-9s %-9s %s", "rows committed", "rows lost (deliveries)",
+                    "duplicates", "kills: random / inside", "worst ms", "p50 ms", "p99 ms", "held row"));
+            table.add(String.format("  %-15s %-22s %-10s %-26s %-10s %-9s %-9s %s", committed,
+                    result.get("rows_incomplete") + " (" + result.get("row_deliveries_missing") + ")",
+                    result.get("row_duplicates"),
+                    chaos.kills.stream().filter(k -> k.how().startsWith("random")).count() + " / " + chaos.killsByKind,
+                    result.get("latency_ms_max"), result.get("latency_ms_p50"), result.get("latency_ms_p99"),
+                    held == null ? "-" : result.get("held_row_deliveries") + " of " + result.get("held_row_recipients")
+                            + " sessions"));
+            table.add("  not caught inside: " + chaos.kindsMissed + "; feed statements seen: see faults_feed_statements_seen");
+        }
         if (u.machineBusyPct() > 90) {
             limits.add("machine: " + round1(u.machineBusyPct()) + "% of all cores busy (broker "
                     + round2(u.brokerCores()) + ", generator " + round2(u.generatorCores()) + ", postgres "
