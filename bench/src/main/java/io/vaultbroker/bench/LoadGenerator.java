@@ -95,6 +95,8 @@ public final class LoadGenerator {
         }
         sb.append("\nOptions (general defaults):\n");
         Scenario.COMMON.forEach((k, v) -> sb.append(String.format("  --%-20s %s%n", k, v)));
+        sb.append("\nOptions of faults and hostile (defaults above):\n");
+        Scenario.SCENARIO_OPTIONS.forEach((k, v) -> sb.append(String.format("  --%-30s %s%n", k, v)));
         System.out.print(sb);
     }
 
