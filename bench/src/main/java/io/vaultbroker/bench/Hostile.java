@@ -334,6 +334,13 @@ final class Hostile {
                 int halfHeads = o.i("half-heads");
                 long room = limit > 0 ? limit - fdsBefore : 20_000;
                 int idle = (int) Math.max(0, room - halfHeads) + o.i("idle-extra");
+                // The generator shares the machine's open-files limit: keep 500 descriptors spare.
+                long own = ownRoom() - 500;
+                if (own >= 0 && idle + halfHeads > own) {
+                    g.limits.add("idle: the generator can open only " + own + " more sockets, not " + (idle + halfHeads)
+                            + " (its own open-files limit); the attack is smaller than the broker's limit");
+                    idle = (int) Math.max(0, own - halfHeads);
+                }
                 yield new Attacks.Idle(from, broker.port, idle, halfHeads);
             }
             case "frames" -> new Attacks.HalfFrames(from, broker.port, o.i("frame-connections-per-address") * from.size(),
@@ -347,6 +354,21 @@ final class Hostile {
             }
             default -> throw new IllegalArgumentException("unknown phase " + phase + " (baseline, idle, frames, pinned)");
         };
+    }
+
+    // Descriptors this process may still open (its soft limit minus those open), or -1.
+    private static long ownRoom() {
+        try {
+            String[] fds = new java.io.File("/proc/self/fd").list();
+            for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+                if (line.startsWith("Max open files") && fds != null) {
+                    return Long.parseLong(line.substring("Max open files".length()).trim().split("\\s+")[0]) - fds.length;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
     }
 
     private static Map<Integer, Integer> recipients(List<BenchSession> sessions) {
