@@ -496,7 +496,8 @@ public final class LoadGenerator {
                     result.get("latency_ms_max"), result.get("latency_ms_p50"), result.get("latency_ms_p99"),
                     held == null ? "-" : result.get("held_row_deliveries") + " of " + result.get("held_row_recipients")
                             + " sessions"));
-            table.add("  not caught inside: " + chaos.kindsMissed + "; feed statements seen: see faults_feed_statements_seen");
+            table.add("  not caught inside: " + chaos.kindsMissed + chaos.kindsNotReached
+                    + "; feed statements seen: see faults_feed_statements_seen");
         }
         if (u.machineBusyPct() > 90) {
             limits.add("machine: " + round1(u.machineBusyPct()) + "% of all cores busy (broker "
@@ -632,6 +633,8 @@ public final class LoadGenerator {
         result.put("faults_kills", byHow);
         result.put("faults_kinds_killed_inside", chaos.killsByKind);
         result.put("faults_kinds_not_caught", chaos.kindsMissed);
+        result.put("faults_kinds_not_reached", chaos.kindsNotReached);
+        result.put("faults_other_statements_not_caught", chaos.othersMissed);
         List<String> seen = new ArrayList<>();
         for (String q : chaos.seen) {
             seen.add(FeedChaos.shorten(q, 220));
@@ -662,9 +665,21 @@ public final class LoadGenerator {
         if (chaos.error != null) {
             failures.add("chaos thread failed: " + chaos.error);
         }
+        // A kind never hit means the run did not test what it claims: the feed's statements
+        // changed (see faults_feed_statements_seen and set --fault-kinds) or the run was too short.
         if (!chaos.kindsMissed.isEmpty()) {
-            limits.add("chaos: never caught the feed inside " + chaos.kindsMissed + " within "
-                    + o.s("fault-hunt-ms") + " ms each");
+            failures.add("chaos: never caught the feed inside " + chaos.kindsMissed + " within "
+                    + o.s("fault-hunt-ms") + " ms each (set --fault-kinds from faults_feed_statements_seen)");
+        }
+        if (!chaos.kindsNotReached.isEmpty()) {
+            failures.add("chaos: the run ended before a kill inside " + chaos.kindsNotReached
+                    + " (longer --duration or shorter --fault-interval-ms)");
+        }
+        if (chaos.kills.isEmpty()) {
+            failures.add("chaos: no backend with application_name '" + FeedChaos.APP + "' was ever terminated");
+        }
+        if (!chaos.othersMissed.isEmpty()) {
+            limits.add("chaos: not caught inside (seen once, hunted by exact text): " + chaos.othersMissed);
         }
         if (held != null) {
             long expected = sessions.stream().filter(s -> s.user == held.user && s.ready.isDone()
