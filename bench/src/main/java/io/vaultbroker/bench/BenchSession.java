@@ -18,7 +18,9 @@ import io.vaultbroker.stomp.StompLimits;
  *
  * <p>Threading: the JDK WebSocket calls the listener methods one at a time per socket (each
  * {@code request(1)} follows the previous callback), so the decoder and partial text are confined;
- * counters read by the main thread are volatile or read after the run.
+ * counters read by the main thread are volatile or read after the run. Sends are chained on the
+ * callback threads until the session is ready, and after that only by {@link #keepAlive()} (one
+ * thread).
  */
 final class BenchSession implements WebSocket.Listener {
     private static final StompLimits LIMITS = new StompLimits(1 << 20, 64, 8192);
@@ -143,6 +145,16 @@ final class BenchSession implements WebSocket.Listener {
             fail("send failed: " + t);
             return null;
         });
+    }
+
+    /**
+     * Sends one STOMP heart-beat (a bare EOL), so a broker that closes connections silent for
+     * long does not close this one; only once the session is ready (its sends are chained by then).
+     */
+    void keepAlive() {
+        if (ws != null && !closed && ready.isDone() && !ready.isCompletedExceptionally()) {
+            sends = sends.thenCompose(w -> w.sendText("\n", true));
+        }
     }
 
     private void fail(String why) {

@@ -50,6 +50,8 @@ final class Hostile {
     private final byte[] secret = TokenMinter.randomSecret();
     private final TokenMinter minter = new TokenMinter(secret);
     private final List<String> table = new ArrayList<>();
+    // The honest sessions of the moment, for the keep-alive thread.
+    private volatile List<BenchSession> current = List.of();
 
     Hostile(LoadGenerator g, Options o, String url) {
         this.g = g;
@@ -93,6 +95,21 @@ final class Hostile {
 
         List<Map<String, Object>> rowsOut = new ArrayList<>();
         List<BenchSession> sessions = new ArrayList<>();
+        // Honest clients are not silent for minutes: a heart-beat every 5 s keeps them clear of any
+        // idle-connection deadline the broker sets for attackers.
+        Thread keepAlive = Thread.ofPlatform().daemon(true).name("keep-alive").start(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    Thread.sleep(5000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                List<BenchSession> now = current;
+                for (BenchSession s : now) {
+                    s.keepAlive();
+                }
+            }
+        });
         BrokerProcess broker = null;
         int starts = 0;
         try {
@@ -124,13 +141,16 @@ final class Hostile {
                             sessions.add(session(sessions.size(), owners, tokens, u, ledger));
                         }
                     }
+                    current = List.copyOf(sessions);
                     g.connect(broker, clients, sessions);
                 } else {
                     reconnect(broker, clients, sessions, owners, tokens, ledger, row);
                 }
+                current = List.copyOf(sessions);
                 runPhase(phase, broker, sessions, ledger, owners, attackFrom, probeClient, row);
             }
         } finally {
+            keepAlive.interrupt();
             abort(sessions);
             if (broker != null) {
                 broker.close();
