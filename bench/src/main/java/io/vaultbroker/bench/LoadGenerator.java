@@ -634,6 +634,7 @@ public final class LoadGenerator {
         result.put("faults_kinds_killed_inside", chaos.killsByKind);
         result.put("faults_kinds_not_caught", chaos.kindsMissed);
         result.put("faults_kinds_not_reached", chaos.kindsNotReached);
+        result.put("faults_hunts_missed", chaos.huntsMissed);
         result.put("faults_other_statements_not_caught", chaos.othersMissed);
         List<String> seen = new ArrayList<>();
         for (String q : chaos.seen) {
