@@ -313,9 +313,12 @@ final class Hostile {
                 && !s.ready.isCompletedExceptionally()).count());
         row.put("honest_first_close", sessions.stream().filter(s -> s.closed && s.error != null).map(s -> s.error)
                 .findFirst().orElse(null));
-        row.put("p50_ms", ms(latency.getValueAtPercentile(50)));
-        row.put("p99_ms", ms(latency.getValueAtPercentile(99)));
-        row.put("max_ms", ms(latency.getMaxValue()));
+        // No delivery at all (a broker that died at once) has no latency, not 0 ms.
+        boolean any = latency.getTotalCount() > 0;
+        row.put("honest_deliveries", latency.getTotalCount());
+        row.put("p50_ms", any ? ms(latency.getValueAtPercentile(50)) : null);
+        row.put("p99_ms", any ? ms(latency.getValueAtPercentile(99)) : null);
+        row.put("max_ms", any ? ms(latency.getMaxValue()) : null);
         row.put("connect_probes_ok", prober.ok.get() + "/" + prober.attempts.get());
         row.put("connect_probe_max_ms", prober.maxMs.get());
         row.put("connect_probe_first_error", prober.firstError);
