@@ -26,18 +26,33 @@ final class BrokerProcess implements AutoCloseable {
     final int port;
     final Path log;
     final long startNanos;
+    /** The JVM's GC log, when the caller asked for one (-Xlog:gc:file=...), else null. */
+    final Path gcLog;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    private BrokerProcess(Process process, int port, Path log, long startNanos) {
+    private BrokerProcess(Process process, int port, Path log, long startNanos, Path gcLog) {
         this.process = process;
         this.port = port;
         this.log = log;
         this.startNanos = startNanos;
+        this.gcLog = gcLog;
     }
 
     static BrokerProcess start(Path jar, List<String> javaOpts, Map<String, String> env, Path log) throws IOException {
+        return start(jar, javaOpts, env, log, 0, null);
+    }
+
+    /**
+     * @param nofile the broker's open-files limit (soft and hard), or 0 to inherit the generator's;
+     *               set by a shell that then becomes the JVM ({@code exec}), so the pid is the broker's
+     */
+    static BrokerProcess start(Path jar, List<String> javaOpts, Map<String, String> env, Path log, int nofile,
+                               Path gcLog) throws IOException {
         int port = freePort();
         List<String> cmd = new ArrayList<>();
+        if (nofile > 0) {
+            cmd.addAll(List.of("/bin/sh", "-c", "ulimit -n " + nofile + " && exec \"$@\"", "sh"));
+        }
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(javaOpts);
         cmd.add("-jar");
@@ -50,7 +65,7 @@ final class BrokerProcess implements AutoCloseable {
         pb.redirectErrorStream(true).redirectOutput(log.toFile());
         long t0 = System.nanoTime();
         Process p = pb.start();
-        return new BrokerProcess(p, port, log, t0);
+        return new BrokerProcess(p, port, log, t0, gcLog);
     }
 
     long pid() {
@@ -110,6 +125,51 @@ final class BrokerProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         return -1;
+    }
+
+    /** The broker's open file descriptors (sockets included), or -1 once it is gone. */
+    long openFiles() {
+        String[] fds = new java.io.File("/proc/" + pid() + "/fd").list();
+        return fds == null ? -1 : fds.length;
+    }
+
+    /** The broker's soft open-files limit from /proc/PID/limits, or -1. */
+    long openFilesLimit() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid() + "/limits"))) {
+                if (line.startsWith("Max open files")) {
+                    return Long.parseLong(line.substring("Max open files".length()).trim().split("\\s+")[0]);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    /** GET /observe/health: the status code and body (or -1 and why not), within {@code timeout}. */
+    String[] health(Duration timeout) {
+        HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/observe/health"))
+                .timeout(timeout).build();
+        try {
+            HttpResponse<String> r = http.sendAsync(req, HttpResponse.BodyHandlers.ofString())
+                    .get(timeout.toMillis() + 500, TimeUnit.MILLISECONDS);
+            return new String[] {Integer.toString(r.statusCode()), r.body()};
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new String[] {"-1", "interrupted"};
+        } catch (Exception e) {
+            return new String[] {"-1", String.valueOf(e.getCause() != null ? e.getCause() : e)};
+        }
+    }
+
+    /** Lines of the broker's log that contain {@code text}. */
+    long logCount(String text) {
+        try (var lines = Files.lines(log, StandardCharsets.ISO_8859_1)) {
+            return lines.filter(l -> l.contains(text)).count();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return -1;
+        }
     }
 
     /** Asks the broker JVM for a full GC (jcmd), so heap readings compare live data; false if jcmd failed. */

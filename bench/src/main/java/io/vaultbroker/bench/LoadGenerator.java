@@ -45,9 +45,11 @@ public final class LoadGenerator {
 
     private final Scenario scenario;
     private final Options o;
-    private final Map<String, Object> result = new LinkedHashMap<>();
-    private final List<String> limits = new ArrayList<>();
-    private final List<String> failures = new ArrayList<>();
+    final Map<String, Object> result = new LinkedHashMap<>();
+    final List<String> limits = new ArrayList<>();
+    final List<String> failures = new ArrayList<>();
+    /** Lines printed before the key/value listing (the hostile scenario's phase table). */
+    final List<String> table = new ArrayList<>();
 
     private LoadGenerator(Scenario scenario, Options o) {
         this.scenario = scenario;
@@ -93,6 +95,8 @@ public final class LoadGenerator {
         }
         sb.append("\nOptions (general defaults):\n");
         Scenario.COMMON.forEach((k, v) -> sb.append(String.format("  --%-20s %s%n", k, v)));
+        sb.append("\nOptions of faults and hostile (defaults above):\n");
+        Scenario.SCENARIO_OPTIONS.forEach((k, v) -> sb.append(String.format("  --%-30s %s%n", k, v)));
         System.out.print(sb);
     }
 
@@ -104,6 +108,8 @@ public final class LoadGenerator {
         recreateDatabase();
         if (scenario == Scenario.STARTUP) {
             startup(url);
+        } else if (scenario == Scenario.HOSTILE) {
+            new Hostile(this, o, url).run();
         } else {
             load(url);
         }
@@ -150,6 +156,14 @@ public final class LoadGenerator {
         byte[] secret = TokenMinter.randomSecret();
         long expectedRows = (long) ((rate + tvlRate) * duration);
         Ledger ledger = new Ledger(users, expectedRows);
+        String[] owners = new String[users];
+        for (int u = 0; u < users; u++) {
+            owners[u] = pubkey();
+        }
+        HeldInsert held = null;
+        if (scenario == Scenario.FAULTS) {
+            held = prepareFaults(url, secret, users > 0 ? owners[0] : null);
+        }
 
         try (BrokerProcess broker = startBroker(url, scenario.label(), secret)) {
             long pid = broker.pid();
@@ -165,11 +179,9 @@ public final class LoadGenerator {
 
             // Sessions: `devices` per user on its balance and tx destinations, then the admins.
             TokenMinter minter = new TokenMinter(secret);
-            String[] owners = new String[users];
             List<BenchSession> sessions = new ArrayList<>();
             String hb = o.s("heartbeat");
             for (int u = 0; u < users; u++) {
-                owners[u] = pubkey();
                 String token = minter.mint(owners[u], Set.of(), Duration.ofHours(6));
                 String[] dest = {"/user/" + owners[u] + "/balance", "/user/" + owners[u] + "/tx"};
                 for (int d = 0; d < devices; d++) {
@@ -187,7 +199,7 @@ public final class LoadGenerator {
                     Thread.ofPlatform().name("client-", 0).daemon(true).factory());
             HttpClient http = HttpClient.newBuilder().executor(clientPool).build();
             try {
-                connect(broker, http, sessions);
+                connect(broker, List.of(http), sessions);
                 if (!sessions.isEmpty()) {
                     Thread.sleep(3000);
                     broker.gc();
@@ -207,10 +219,13 @@ public final class LoadGenerator {
                     idle(broker);
                 }
                 if (expectedRows > 0) {
-                    produce(broker, url, owners, sessions, ledger, rate, tvlRate, duration);
+                    produce(broker, url, owners, sessions, ledger, rate, tvlRate, duration, held);
                 }
                 checkSessions(sessions);
             } finally {
+                if (held != null) {
+                    held.close();
+                }
                 for (BenchSession s : sessions) {
                     WebSocket ws = s.ws;
                     if (ws != null) {
@@ -224,13 +239,25 @@ public final class LoadGenerator {
     }
 
     private BrokerProcess startBroker(String url, String label, byte[] secret) throws IOException {
+        return startBroker(url, label, secret, true, 0, List.of(), null);
+    }
+
+    /**
+     * @param raiseLimits lift the per-address and total connection limits (every client of the
+     *                    other scenarios comes from 127.0.0.1); hostile keeps the broker's own
+     * @param nofile      the broker's open-files limit, or 0 to inherit
+     */
+    BrokerProcess startBroker(String url, String label, byte[] secret, boolean raiseLimits, int nofile,
+                              List<String> extraJavaOpts, Path gcLog) throws IOException {
         Map<String, String> env = new HashMap<>();
         env.put("AUTH_JWT_SECRET", new String(secret, StandardCharsets.US_ASCII));
         env.put("DB_CONNECTION_URL", url);
         env.put("DB_CONNECTION_USERNAME", o.s("pg-user"));
         env.put("DB_CONNECTION_PASSWORD", o.s("pg-password"));
-        env.put("LIMITS_CONNECTIONS_PER_ADDRESS", "1000000");
-        env.put("LIMITS_CONNECTIONS_TOTAL", "1000000");
+        if (raiseLimits) {
+            env.put("LIMITS_CONNECTIONS_PER_ADDRESS", "1000000");
+            env.put("LIMITS_CONNECTIONS_TOTAL", "1000000");
+        }
         for (String kv : o.s("broker-env").split(",")) {
             int eq = kv.indexOf('=');
             if (eq > 0) {
@@ -239,12 +266,15 @@ public final class LoadGenerator {
         }
         List<String> opts = new ArrayList<>(Arrays.asList(o.s("broker-java-opts").trim().split("\\s+")));
         opts.removeIf(String::isEmpty);
+        opts.addAll(extraJavaOpts);
         Path out = Path.of(o.s("out"));
         String stamp = Instant.now().toString().replace(":", "").replace(".", "");
-        return BrokerProcess.start(Path.of(o.s("broker-jar")), opts, env, out.resolve("broker-" + label + "-" + stamp + ".log"));
+        return BrokerProcess.start(Path.of(o.s("broker-jar")), opts, env, out.resolve("broker-" + label + "-" + stamp + ".log"),
+                nofile, gcLog);
     }
 
-    private void connect(BrokerProcess broker, HttpClient http, List<BenchSession> sessions) throws InterruptedException {
+    /** Connects the sessions, session i through {@code clients.get(i % n)} (one per local address in hostile). */
+    void connect(BrokerProcess broker, List<HttpClient> clients, List<BenchSession> sessions) throws InterruptedException {
         if (sessions.isEmpty()) {
             return;
         }
@@ -259,7 +289,7 @@ public final class LoadGenerator {
                 break;
             }
             s.ready.whenComplete((v, t) -> window.release());
-            http.newWebSocketBuilder().subprotocols("v12.stomp").connectTimeout(Duration.ofSeconds(30))
+            clients.get(s.index % clients.size()).newWebSocketBuilder().subprotocols("v12.stomp").connectTimeout(Duration.ofSeconds(30))
                     .buildAsync(uri, s)
                     .exceptionally(t -> {
                         s.ready.completeExceptionally(t);
@@ -322,7 +352,7 @@ public final class LoadGenerator {
     }
 
     private void produce(BrokerProcess broker, String url, String[] owners, List<BenchSession> sessions, Ledger ledger,
-                         double rate, double tvlRate, int duration) throws Exception {
+                         double rate, double tvlRate, int duration, HeldInsert held) throws Exception {
         Thread.sleep(1000);
         String jfr = o.s("jfr");
         if (!jfr.isEmpty()) {
@@ -362,11 +392,23 @@ public final class LoadGenerator {
             }
         });
         ProcStats.Cpu c0 = ProcStats.Cpu.take(broker.pid());
+        FeedChaos chaos = null;
+        if (scenario == Scenario.FAULTS) {
+            chaos = new FeedChaos(url, o.s("pg-user"), o.s("pg-password"), o.s("fault-kinds"),
+                    o.i("fault-interval-ms"), o.i("fault-hunt-ms"), seed());
+            chaos.start();
+        }
         for (Thread t : threads) {
             t.join();
         }
+        if (chaos != null) {
+            chaos.stop();
+        }
         ProcStats.Usage u = ProcStats.Cpu.take(broker.pid()).since(c0);
         long producedNanos = System.nanoTime() - start;
+        if (held != null) {
+            held.commit(ledger);
+        }
 
         // Wait until every session has what was committed for it, or the drain timeout.
         long drainDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(o.i("drain-timeout"));
@@ -379,6 +421,10 @@ public final class LoadGenerator {
             result.put("jfr", Path.of(jfr).toAbsolutePath().toString());
         }
         long early = ledger.settleEarly();
+        Ledger.Check rowCheck = checkRows(sessions, ledger, 0, ledger.maxCommittedId(), "");
+        if (chaos != null) {
+            faultsReport(broker, chaos, held, ledger, sessions, rowCheck);
+        }
 
         long committed = ledger.rowsCommitted.sum();
         long expected = 0;
@@ -440,10 +486,213 @@ public final class LoadGenerator {
             limits.add("generator: a producer fell " + TimeUnit.NANOSECONDS.toMillis(behind) + " ms behind schedule");
         }
         generatorBound("load", u);
+        if (chaos != null) {
+            table.add(String.format("  %-15s %-22s %-10s %-26s %-10s %-9s %-9s %s", "rows committed", "rows lost (deliveries)",
+                    "duplicates", "kills: random / inside", "worst ms", "p50 ms", "p99 ms", "held row"));
+            table.add(String.format("  %-15s %-22s %-10s %-26s %-10s %-9s %-9s %s", committed,
+                    result.get("rows_incomplete") + " (" + result.get("row_deliveries_missing") + ")",
+                    result.get("row_duplicates"),
+                    chaos.kills.stream().filter(k -> k.how().startsWith("random")).count() + " / " + chaos.killsByKind,
+                    result.get("latency_ms_max"), result.get("latency_ms_p50"), result.get("latency_ms_p99"),
+                    held == null ? "-" : result.get("held_row_deliveries") + " of " + result.get("held_row_recipients")
+                            + " sessions"));
+            table.add("  not caught inside: " + chaos.kindsMissed + chaos.kindsNotReached
+                    + "; feed statements seen: see faults_feed_statements_seen");
+        }
         if (u.machineBusyPct() > 90) {
             limits.add("machine: " + round1(u.machineBusyPct()) + "% of all cores busy (broker "
                     + round2(u.brokerCores()) + ", generator " + round2(u.generatorCores()) + ", postgres "
                     + round2(u.postgresCores()) + " cores)");
+        }
+    }
+
+    /**
+     * The per-row check: every committed row with {@code afterId < id <= upToId} reached each session
+     * subscribed to its destination that was connected, exactly once. Puts the figures in the result
+     * under {@code prefix} and adds a failure for any row incomplete or duplicated.
+     */
+    Ledger.Check checkRows(List<BenchSession> sessions, Ledger ledger, long afterId, long upToId, String prefix) {
+        Map<Integer, Integer> perUser = new HashMap<>();
+        int admins = 0;
+        for (BenchSession s : sessions) {
+            if (s.ready.isDone() && !s.ready.isCompletedExceptionally()) {
+                if (s.user < 0) {
+                    admins++;
+                } else {
+                    perUser.merge(s.user, 1, Integer::sum);
+                }
+            }
+        }
+        int tvlRecipients = admins;
+        Ledger.Check c = ledger.check(afterId, upToId,
+                d -> d == Ledger.DEST_TVL ? tvlRecipients : perUser.getOrDefault(d / 2, 0));
+        result.put(prefix + "rows_checked", c.rows());
+        result.put(prefix + "rows_incomplete", c.rowsIncomplete());
+        result.put(prefix + "rows_never_delivered", c.rowsNeverDelivered());
+        result.put(prefix + "row_deliveries_missing", c.messagesLost());
+        result.put(prefix + "row_duplicates", c.duplicates());
+        if (c.rowsIncomplete() > 0) {
+            failures.add(prefix + c.rowsIncomplete() + " committed rows did not reach every subscribed session ("
+                    + c.rowsNeverDelivered() + " reached none; first id " + c.firstIncompleteId() + ")");
+        }
+        if (c.duplicates() > 0) {
+            failures.add(prefix + c.duplicates() + " duplicate deliveries of committed rows");
+        }
+        return c;
+    }
+
+    private long seed() {
+        long seed = Long.parseLong(o.s("seed"));
+        if (seed == 0) {
+            seed = RANDOM.nextLong();
+        }
+        result.put("seed", seed);
+        return seed;
+    }
+
+    // ---------------------------------------------------------------- faults
+
+    /**
+     * An insert held open across the broker's start: the row (for the first user's balance) is
+     * drawn before start and committed after the load, so the feed watches its id all run long.
+     * Confined to the main thread.
+     */
+    private static final class HeldInsert implements AutoCloseable {
+        final Connection c;
+        final long id;
+        final int user;
+        long committedNanos;
+
+        HeldInsert(Connection c, long id, int user) {
+            this.c = c;
+            this.id = id;
+            this.user = user;
+        }
+
+        void commit(Ledger ledger) throws SQLException {
+            c.commit();
+            committedNanos = System.nanoTime();
+            ledger.transactionCommitted(committedNanos);
+            ledger.committed(id, committedNanos, Ledger.dest(user, true));
+            ledger.committedBalance.incrementAndGet(user);
+            ledger.rowsCommitted.add(1);
+        }
+
+        @Override
+        public void close() throws SQLException {
+            if (!c.isClosed()) {
+                c.rollback();
+                c.close();
+            }
+        }
+    }
+
+    // The schema comes from the broker's own migration: start it once, stop it, then hold an
+    // insert open (id k) and commit one more row (k + 1) so the held id lies below the head the
+    // feed starts from. Also installs the chaos functions.
+    private HeldInsert prepareFaults(String url, byte[] secret, String owner) throws Exception {
+        try (BrokerProcess b = startBroker(url, "faults-migrate", secret)) {
+            b.awaitHealthy(Duration.ofSeconds(60));
+        }
+        try (Connection c = DriverManager.getConnection(url, o.s("pg-user"), o.s("pg-password"))) {
+            FeedChaos.install(c);
+        }
+        if (owner == null || !o.b("held-insert")) {
+            return null;
+        }
+        Connection h = DriverManager.getConnection(url, o.s("pg-user"), o.s("pg-password"));
+        h.setAutoCommit(false);
+        long id;
+        try (var ps = h.prepareStatement("INSERT INTO vault_events (event_type, owner, payload) VALUES"
+                + " ('balance_update', ?, ?::jsonb) RETURNING id")) {
+            ps.setString(1, owner);
+            ps.setString(2, "{\"owner\":\"" + owner + "\",\"asset\":\"USDC\",\"balance\":\"1.000000\","
+                    + "\"available\":\"1.000000\",\"locked\":\"0.000000\",\"held\":true}");
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                id = rs.getLong(1);
+            }
+        }
+        try (Connection c = DriverManager.getConnection(url, o.s("pg-user"), o.s("pg-password"));
+             var ps = c.prepareStatement("INSERT INTO vault_events (event_type, owner, payload) VALUES"
+                     + " ('balance_update', ?, '{\"filler\":true}'::jsonb)")) {
+            ps.setString(1, pubkey());
+            ps.executeUpdate();
+        }
+        result.put("held_row_id", id);
+        return new HeldInsert(h, id, 0);
+    }
+
+    private void faultsReport(BrokerProcess broker, FeedChaos chaos, HeldInsert held, Ledger ledger,
+                              List<BenchSession> sessions, Ledger.Check rowCheck) {
+        Map<String, Integer> byHow = new LinkedHashMap<>();
+        for (FeedChaos.Kill k : chaos.kills) {
+            byHow.merge(k.how(), 1, Integer::sum);
+        }
+        result.put("faults_kills_total", chaos.kills.size());
+        result.put("faults_kills", byHow);
+        result.put("faults_kinds_killed_inside", chaos.killsByKind);
+        result.put("faults_kinds_not_caught", chaos.kindsMissed);
+        result.put("faults_kinds_not_reached", chaos.kindsNotReached);
+        result.put("faults_hunts_missed", chaos.huntsMissed);
+        result.put("faults_other_statements_not_caught", chaos.othersMissed);
+        List<String> seen = new ArrayList<>();
+        for (String q : chaos.seen) {
+            seen.add(FeedChaos.shorten(q, 220));
+        }
+        result.put("faults_feed_statements_seen", seen);
+        // A row lost to a kill was committed before it (read in the cycle the kill broke): charge
+        // each incomplete row to the first kill after its commit.
+        long[] lostAfter = new long[chaos.kills.size() + 1];
+        for (long c : rowCheck.incompleteCommitNanos()) {
+            int i = 0;
+            while (i < chaos.kills.size() && chaos.kills.get(i).nanos() < c) {
+                i++;
+            }
+            lostAfter[i]++;
+        }
+        List<String> log = new ArrayList<>();
+        for (int i = 0; i < chaos.kills.size(); i++) {
+            FeedChaos.Kill k = chaos.kills.get(i);
+            log.add(k.atMs() + " ms " + k.how() + ": " + FeedChaos.shorten(k.query(), 60)
+                    + (lostAfter[i] > 0 ? " -> " + lostAfter[i] + " rows committed before it incomplete" : ""));
+        }
+        if (lostAfter[chaos.kills.size()] > 0) {
+            log.add("(no kill) " + lostAfter[chaos.kills.size()] + " incomplete rows committed after the last kill");
+        }
+        result.put("faults_kill_log", log);
+        result.put("faults_feed_lost_database_logged", broker.logCount("feed lost the database"));
+        result.put("faults_broker_errors_logged", broker.logCount(" ERROR") + broker.logCount("SEVERE"));
+        if (chaos.error != null) {
+            failures.add("chaos thread failed: " + chaos.error);
+        }
+        // A kind never hit means the run did not test what it claims: the feed's statements
+        // changed (see faults_feed_statements_seen and set --fault-kinds) or the run was too short.
+        if (!chaos.kindsMissed.isEmpty()) {
+            failures.add("chaos: never caught the feed inside " + chaos.kindsMissed + " within "
+                    + o.s("fault-hunt-ms") + " ms each (set --fault-kinds from faults_feed_statements_seen)");
+        }
+        if (!chaos.kindsNotReached.isEmpty()) {
+            failures.add("chaos: the run ended before a kill inside " + chaos.kindsNotReached
+                    + " (longer --duration or shorter --fault-interval-ms)");
+        }
+        if (chaos.kills.isEmpty()) {
+            failures.add("chaos: no backend with application_name '" + FeedChaos.APP + "' was ever terminated");
+        }
+        if (!chaos.othersMissed.isEmpty()) {
+            limits.add("chaos: not caught inside (seen once, hunted by exact text): " + chaos.othersMissed);
+        }
+        if (held != null) {
+            long expected = sessions.stream().filter(s -> s.user == held.user && s.ready.isDone()
+                    && !s.ready.isCompletedExceptionally()).count();
+            int got = ledger.deliveries(held.id);
+            result.put("held_row_recipients", expected);
+            result.put("held_row_deliveries", got);
+            result.put("late_frames_received", sessions.stream().mapToLong(s -> s.late).sum());
+            if (got < expected) {
+                failures.add("the row held open across the start (id " + held.id + ") reached " + got + " of "
+                        + expected + " sessions after its commit");
+            }
         }
     }
 
@@ -523,8 +772,11 @@ public final class LoadGenerator {
     private void report() throws IOException {
         StringBuilder t = new StringBuilder();
         t.append("\n== vault-broker bench: ").append(scenario.label()).append(" ==\n");
+        for (String line : table) {
+            t.append(line).append('\n');
+        }
         result.forEach((k, v) -> {
-            if (k.equals("options") || k.equals("limited_by") || k.equals("failures")) {
+            if (k.equals("options") || k.equals("limited_by") || k.equals("failures") || k.equals("phases")) {
                 return;
             }
             t.append(String.format("  %-42s %s%n", k, v));
@@ -556,7 +808,7 @@ public final class LoadGenerator {
                 .start().waitFor(60, TimeUnit.SECONDS);
     }
 
-    private static String pubkey() {
+    static String pubkey() {
         byte[] b = new byte[32];
         RANDOM.nextBytes(b);
         return Base58.encode(b);

@@ -30,6 +30,10 @@ final class Options {
         return Integer.parseInt(s(name));
     }
 
+    long l(String name) {
+        return Long.parseLong(s(name));
+    }
+
     double d(String name) {
         return Double.parseDouble(s(name));
     }

@@ -91,7 +91,7 @@ final class Producer implements Runnable {
                     long t = System.nanoTime();
                     ledger.transactionCommitted(t);
                     for (int i = 0; i < n; i++) {
-                        ledger.committed(ids[i], t);
+                        ledger.committed(ids[i], t, tvl ? Ledger.DEST_TVL : Ledger.dest(users[i], balance[i]));
                         if (tvl) {
                             ledger.committedTvl.incrementAndGet();
                         } else if (balance[i]) {
