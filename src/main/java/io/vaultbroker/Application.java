@@ -88,8 +88,9 @@ public final class Application {
         DevTokens devTokens = DevTokens.create(config.get("auth"));
         Config authConfig = devTokens == null ? config.get("auth") : devTokens.apply(config.get("auth"));
         Authenticator authenticator;
+        DbSignatureLedger ledger = new DbSignatureLedger(db);
         try {
-            authenticator = Authenticators.create(authConfig, new DbSignatureLedger(db), java.time.Clock.systemUTC());
+            authenticator = Authenticators.create(authConfig, ledger, java.time.Clock.systemUTC());
         } catch (IllegalStateException e) {
             throw new StartupException(e.getMessage(), e);
         }
@@ -123,6 +124,7 @@ public final class Application {
         if (jobs.retention() != null) {
             jobs.retention().start(jobs.scheduler());
         }
+        ledger.start(jobs.scheduler(), config.get("auth.wallet.purge-interval").as(Duration.class).orElse(Duration.ofMinutes(1)));
 
         Config limits = config.get("limits");
         WebWiring web = new WebWiring(broker,
@@ -172,7 +174,7 @@ public final class Application {
         Config ret = config.get("retention");
         Retention retention = null;
         if (ret.get("enabled").asBoolean().orElse(true)) {
-            retention = new Retention(db, new DbSignatureLedger(db), new Retention.Settings(true,
+            retention = new Retention(db, new Retention.Settings(true,
                     ret.get("window").as(Duration.class).orElse(Duration.ofDays(7)),
                     ret.get("batch-size").asInt().orElse(1000),
                     ret.get("interval").as(Duration.class).orElse(Duration.ofMinutes(1))));
