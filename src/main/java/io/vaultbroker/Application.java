@@ -127,10 +127,20 @@ public final class Application {
         ledger.start(jobs.scheduler(), config.get("auth.wallet.purge-interval").as(Duration.class).orElse(Duration.ofMinutes(1)));
 
         Config limits = config.get("limits");
-        WebWiring web = new WebWiring(broker,
-                limits.get("connections-total").asInt().orElse(50_000),
-                limits.get("connections-per-address").asInt().orElse(128),
-                limits.get("trusted-proxies").asList(String.class).orElse(List.of()));
+        WebWiring web;
+        try {
+            web = new WebWiring(broker,
+                    limits.get("connections-total").asInt().orElse(50_000),
+                    limits.get("connections-per-address").asInt().orElse(128),
+                    limits.get("trusted-proxies").asList(String.class).orElse(List.of()),
+                    config.get("server.enable-proxy-protocol").asBoolean().orElse(false));
+        } catch (IllegalArgumentException e) {
+            jobs.scheduler().shutdownNow();
+            broker.shutdown(Duration.ZERO, Duration.ZERO);
+            feed.stop();
+            db.close();
+            throw new StartupException(e.getMessage() + " (env LIMITS_TRUSTED_PROXIES_0, _1, ...)", e);
+        }
         // /observe/health (database and feed readiness) and /observe/metrics (the broker's meters).
         Observability observability = new Observability(broker, feed, db, web, config.get("server.features.observe"),
                 config.get("health.db-timeout").as(Duration.class).orElse(Duration.ofSeconds(2)));
