@@ -27,6 +27,7 @@ import io.vaultbroker.feed.Feed;
 import io.vaultbroker.jobs.Retention;
 import io.vaultbroker.jobs.TvlAggregator;
 import io.vaultbroker.stomp.StompLimits;
+import io.vaultbroker.web.Dashboard;
 import io.vaultbroker.web.Observability;
 import io.vaultbroker.web.WebWiring;
 
@@ -75,6 +76,12 @@ public final class Application {
     /** Builds and starts everything; returns once the server listens and the feed has its position. */
     public static Application start(Config config) throws StartupException {
         String version = version();
+        Dashboard dashboard;
+        try {
+            dashboard = new Dashboard(config.get("dashboard.broker-urls").asList(String.class).orElse(List.of()));
+        } catch (IllegalArgumentException e) {
+            throw new StartupException(e.getMessage(), e);
+        }
         Config dbConfig = config.get("db");
         String url = dbConfig.get("connection.url").asString().orElse("jdbc:postgresql://127.0.0.1:5432/vault_broker");
         String user = dbConfig.get("connection.username").asString().orElse("postgres");
@@ -151,6 +158,8 @@ public final class Application {
                 // own hook would run concurrently and drop the connections first.
                 .shutdownHook(false)
                 .addFeature(observability.feature())
+                // Security headers on every HTTP response, and the dashboard's list of brokers.
+                .routing(dashboard::routing)
                 .addRouting(web.wsRouting())
                 .build()
                 .start();
