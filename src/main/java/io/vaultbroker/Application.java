@@ -28,6 +28,7 @@ import io.vaultbroker.jobs.Retention;
 import io.vaultbroker.jobs.TvlAggregator;
 import io.vaultbroker.stomp.StompLimits;
 import io.vaultbroker.web.Dashboard;
+import io.vaultbroker.web.HttpParseFailures;
 import io.vaultbroker.web.Observability;
 import io.vaultbroker.web.WebWiring;
 
@@ -132,6 +133,8 @@ public final class Application {
             jobs.retention().start(jobs.scheduler());
         }
         ledger.start(jobs.scheduler(), config.get("auth.wallet.purge-interval").as(Duration.class).orElse(Duration.ofMinutes(1)));
+        // Connections dropped mid-request: counted, and one log line a minute instead of a stack trace each.
+        HttpParseFailures.install().start(jobs.scheduler(), Duration.ofMinutes(1));
 
         Config limits = config.get("limits");
         WebWiring web;
