@@ -20,7 +20,7 @@ import io.helidon.config.ConfigSources;
  * {@code feed.max-gap-wait} is {@code FEED_MAX_GAP_WAIT}, the first of
  * {@code limits.trusted-proxies} is {@code LIMITS_TRUSTED_PROXIES_0}, and the kid of the first
  * {@code auth.jwt.secrets} entry is {@code AUTH_JWT_SECRETS_0_KID}. Helidon's own mapping
- * ({@code FEED_MAX_dash_GAP_dash_WAIT}) also works.
+ * ({@code FEED_MAX_dash_GAP_dash_WAIT}) also works, for any key.
  *
  * <p>That spelling cannot be turned back into a key by itself ({@code _} may have been a dot or
  * a dash), so the keys it can name are those application.yaml holds plus {@link #DOCUMENTED},
@@ -54,12 +54,40 @@ final class Configuration {
 
     private static final Pattern INDEX = Pattern.compile("(?<=^|\\.)[0-9]+(?=\\.|$)");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Z][A-Z0-9_]*");
+    private static final Pattern RAW_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    /** Helidon's own spelling, {@code FEED_MAX_dash_GAP_dash_WAIT}; any key, known or not. */
+    private static final Pattern HELIDON_NAME = Pattern.compile("[A-Z][A-Z0-9]*(?:(?:_dash_|_)[A-Z0-9]+)*");
 
     private Configuration() {
     }
 
     static Config load() {
-        return withEnvironment(Config.create(), System.getenv());
+        Map<String, String> env = System.getenv();
+        return withEnvironment(files(env), env);
+    }
+
+    /**
+     * System properties over {@code application-<profile>.yaml} (when {@code helidon.config.profile},
+     * {@code config.profile} or {@code HELIDON_CONFIG_PROFILE} names one) over {@code application.yaml},
+     * without Helidon's environment source: it fails start-up outright ("Cannot merge OBJECT members
+     * [4] with an LIST node") when a variable names a list entry past the end of a YAML list, so
+     * {@link #withEnvironment} applies the environment instead. The variables' own names are a source
+     * too, so {@code ${NAME}} references in YAML still resolve.
+     */
+    static Config files(Map<String, String> env) {
+        String profile = System.getProperty("helidon.config.profile",
+                System.getProperty("config.profile", env.getOrDefault("HELIDON_CONFIG_PROFILE", "")));
+        Map<String, String> raw = new HashMap<>();
+        env.forEach((name, value) -> {
+            if (RAW_NAME.matcher(name).matches()) {
+                raw.put(name, value);
+            }
+        });
+        Config.Builder b = Config.builder().disableEnvironmentVariablesSource().addSource(ConfigSources.create(raw));
+        if (!profile.isBlank()) {
+            b.addSource(ConfigSources.classpath("application-" + profile.strip() + ".yaml").optional());
+        }
+        return b.addSource(ConfigSources.classpath("application.yaml").optional()).build();
     }
 
     /**
@@ -70,7 +98,12 @@ final class Configuration {
     static Config withEnvironment(Config base, Map<String, String> env) {
         List<KeyPattern> patterns = patterns(base);
         Map<String, String> overrides = new HashMap<>();
+        Map<String, String> helidonForm = new HashMap<>();
         env.forEach((name, value) -> {
+            if (name.contains("_dash_") && HELIDON_NAME.matcher(name).matches()) {
+                helidonForm.put(name.replace("_dash_", "-").replace('_', '.').toLowerCase(Locale.ROOT), value);
+                return;
+            }
             if (!ENV_NAME.matcher(name).matches()) {
                 return;
             }
@@ -82,18 +115,34 @@ final class Configuration {
                 }
             }
         });
-        if (overrides.isEmpty()) {
+        if (overrides.isEmpty() && helidonForm.isEmpty()) {
             return base;
         }
         Map<String, String> flat = new LinkedHashMap<>();
         base.traverse().filter(Config::isLeaf).forEach(node ->
                 node.asString().ifPresent(v -> flat.put(node.key().toString(), v)));
+        // Helidon's spelling reaches keys we do not list (all of server.tls, say), but never one
+        // that would make a value and a section of one name.
+        helidonForm.forEach((key, value) -> {
+            if (!conflicts(flat, key)) {
+                flat.put(key, value);
+            }
+        });
         flat.putAll(overrides);
         return Config.builder()
                 .disableEnvironmentVariablesSource()
                 .disableSystemPropertiesSource()
                 .addSource(ConfigSources.create(flat))
                 .build();
+    }
+
+    private static boolean conflicts(Map<String, String> flat, String key) {
+        for (String k : flat.keySet()) {
+            if (k.startsWith(key + ".") || key.startsWith(k + ".")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The documented spelling of a key's environment variable (indexes as they are). */

@@ -117,6 +117,24 @@ class ConfigurationEnvTest {
     }
 
     @Test
+    void theStartUpPathSurvivesAnEntryPastTheEndOfAYamlListAndKeepsHelidonsSpelling() {
+        // Helidon's own environment source fails here: "Cannot merge OBJECT members [2] with an LIST node".
+        Map<String, String> env = Map.of("SERVER_FEATURES_STATIC_CONTENT_CLASSPATH_2_CONTEXT", "/extra",
+                "SERVER_FEATURES_STATIC_CONTENT_CLASSPATH_2_LOCATION", "extra",
+                "FEED_MAX_dash_GAP_dash_WAIT", "PT7S",
+                "SERVER_TLS_PRIVATE_dash_KEY_KEYSTORE_RESOURCE_RESOURCE_dash_PATH", "x.p12");
+        Config c = Configuration.withEnvironment(Configuration.files(env), env);
+        List<Config> classpath = c.get("server.features.static-content.classpath").asNodeList().get();
+        assertThat(classpath.size(), is(3));
+        assertThat(classpath.get(2).get("context").asString().get(), is("/extra"));
+        assertThat(classpath.get(0).get("context").asString().get(), is("/"));
+        assertThat(c.get("feed.max-gap-wait").asString().get(), is("PT7S"));
+        assertThat(c.get("server.tls.private-key.keystore.resource.resource-path").asString().get(), is("x.p12"));
+        // The test profile's file is layered as Main's start-up would (surefire sets helidon.config.profile=test).
+        assertThat(c.get("db.connection.url").asString().get(), is("jdbc:postgresql://127.0.0.1:5432/vault_broker_test"));
+    }
+
+    @Test
     void withoutOverridesTheConfigurationIsUntouched() {
         Config base = base("application.yaml");
         assertThat(Configuration.withEnvironment(base, Map.of("HOME", "/root")) == base, is(true));
