@@ -113,6 +113,19 @@ class WalletAuthenticationTest {
     }
 
     @Test
+    void aHostThatIsNoHostRefusesToStart() {
+        for (String bad : new String[] {"", " app.example", "app.example\r\nX: y"}) {
+            assertThrows(IllegalStateException.class, () -> Authenticators.create(TestSupport.authConfig("""
+                    auth:
+                      jwt:
+                        secret: %s
+                      wallet:
+                        hosts: [ "%s" ]
+                    """.formatted(SECRET, bad.replace("\r", "\\r").replace("\n", "\\n"))), ledger, CLOCK), bad);
+        }
+    }
+
+    @Test
     void acceptsOnlyWithinTheWindow() throws Exception {
         withHosts.authenticate(signIn(HOST, NOW.getEpochSecond() - 60));
         withHosts.authenticate(signIn(HOST, NOW.getEpochSecond() + 60));

@@ -145,6 +145,34 @@ class HostileCredentialsTest {
     }
 
     @Test
+    void aSignatureAPhishingPageObtainedIsRefusedOverTheWire() throws Exception {
+        Application app = TestBroker.start("auth.wallet.hosts.0", "app.example");
+        try {
+            KeyPair wallet = Jws.keyPair("Ed25519");
+            String pk = Jws.walletPubkey(wallet);
+            long t = Jws.now();
+            // The page at phish.example had the user sign for its own host, and says so in every header it can.
+            assertThat(walletConnect(app, pk, "phish.example", t, Jws.walletSignature(wallet, "phish.example", t)),
+                    is("ERROR authentication failed"));
+            assertThat(walletConnect(app, pk, "app.example", t, Jws.walletSignature(wallet, "phish.example", t)),
+                    is("ERROR authentication failed"));
+            assertThat(walletConnect(app, pk, "app.example", t, Jws.walletSignature(wallet, "app.example", t)),
+                    is("CONNECTED"));
+        } finally {
+            app.stop();
+        }
+    }
+
+    private static String walletConnect(Application app, String pk, String host, long t, String sig) throws Exception {
+        try (StompTestClient c = StompTestClient.open(app.port())) {
+            c.send(StompFrame.of(StompCommand.CONNECT, StompHeaders.of("accept-version", "1.2", "host", host,
+                    "login", pk, "passcode", sig, "x-signed-at", Long.toString(t))));
+            StompTestClient.Received r = c.next(WAIT);
+            return r.command() == StompCommand.CONNECTED ? "CONNECTED" : r.command() + " " + r.header("message");
+        }
+    }
+
+    @Test
     void aUsedSignatureIsRememberedByTheDatabasesClock() throws Exception {
         Application app = TestBroker.start("auth.wallet.hosts.0", "dapp.vault.test");
         try (Connection db = DriverManager.getConnection(TestDb.URL, "postgres", "");
