@@ -132,7 +132,9 @@ public final class Application {
         if (jobs.retention() != null) {
             jobs.retention().start(jobs.scheduler());
         }
-        ledger.start(jobs.scheduler(), config.get("auth.wallet.purge-interval").as(Duration.class).orElse(Duration.ofMinutes(1)));
+        // Used wallet signatures are forgotten on their own schedule, whether or not retention runs.
+        ledger.start(jobs.scheduler(),
+                config.get("auth.wallet.purge-interval").as(Duration.class).orElse(Duration.ofMinutes(1)));
         // Connections dropped mid-request: counted, and one log line a minute instead of a stack trace each.
         HttpParseFailures.install().start(jobs.scheduler(), Duration.ofMinutes(1));
 

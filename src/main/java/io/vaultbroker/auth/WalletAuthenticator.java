@@ -97,8 +97,9 @@ final class WalletAuthenticator implements Authenticator {
         // Only a verified signature reaches the ledger, so garbage cannot fill it.
         boolean first;
         try {
-            // Kept until the signature is stale by our clock, plus a window of margin: the ledger
-            // forgets by the database's clock, which may run a little ahead of ours.
+            // Kept until the signature is stale by our clock, plus a window of margin for the time
+            // until the insert; the ledger counts it from the database's now(), so an offset
+            // between our clock and the database's never makes it forget early.
             Duration keep = Duration.between(now, signedAt.plus(window)).plus(window);
             first = ledger.firstUse(Base58.encode(signature), keep);
         } catch (RuntimeException e) {

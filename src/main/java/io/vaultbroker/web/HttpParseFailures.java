@@ -24,7 +24,8 @@ import java.util.logging.Logger;
  */
 public final class HttpParseFailures implements Filter {
     static final String HELIDON_LOGGER = "io.helidon.webserver.http1.Http1Connection";
-    private static final String INSUFFICIENT_DATA = "io.helidon.common.buffers.DataReader$InsufficientDataAvailableException";
+    private static final String INSUFFICIENT_DATA =
+            "io.helidon.common.buffers.DataReader$InsufficientDataAvailableException";
     private static final System.Logger LOG = System.getLogger(HttpParseFailures.class.getName());
     private static HttpParseFailures installed;
 

@@ -117,7 +117,10 @@ final class RemoteAddresses {
         return false;
     }
 
-    /** An address as proxies write it: {@code 192.0.2.1}, {@code 192.0.2.1:4711}, {@code 2001:db8::1}, {@code [2001:db8::1]:443}; else null. */
+    /**
+     * An address as proxies write it ({@code 192.0.2.1}, {@code 192.0.2.1:4711}, {@code 2001:db8::1},
+     * {@code [2001:db8::1]:443}), or null.
+     */
     static InetAddress parseHop(String hop) {
         String host = hop;
         if (host.startsWith("[")) {
