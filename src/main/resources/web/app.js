@@ -10,9 +10,23 @@
   const ACTIVITY_ITEMS = 50;
   const MAX_TOASTS = 3;
 
-  // Same origin by default: Helidon accepts the WebSocket upgrade when Origin matches Host.
-  const BROKER_URL = new URLSearchParams(location.search).get('broker')
-    || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/stomp`;
+  // The page's own broker (Helidon accepts the upgrade when Origin matches Host). A pasted token
+  // must never go anywhere else: ?broker= is honoured only when it is exactly one of the URLs the
+  // operator listed (dashboard.broker-urls, served as dashboard.json), and the server's
+  // Content-Security-Policy (connect-src) would refuse any other URL even if this check were gone.
+  const OWN_BROKER = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/stomp`;
+  const BROKER = fetch('dashboard.json', { cache: 'no-store' })
+    .then((r) => (r.ok ? r.json() : {}))
+    .catch(() => ({}))
+    .then((config) => {
+      const allowed = Array.isArray(config.brokerUrls) ? config.brokerUrls : [];
+      const wanted = new URLSearchParams(location.search).get('broker');
+      if (wanted && wanted !== OWN_BROKER && !allowed.includes(wanted)) {
+        toast('bad', 'Broker not allowed', `?broker=${wanted} is not in dashboard.broker-urls; using ${OWN_BROKER}`);
+        return OWN_BROKER;
+      }
+      return wanted || OWN_BROKER;
+    });
 
   const $ = (id) => document.getElementById(id);
 
@@ -157,7 +171,7 @@
       this.closeReason = null;               // the server's ERROR message before the last close
       this.retryAfterMs = 0;                 // the server's x-retry-after-ms hint, used once
       this.client = new StompJs.Client({
-        brokerURL: BROKER_URL,
+        brokerURL: OWN_BROKER,               // replaced by the checked URL before each connect
         connectHeaders: { login: 'dashboard', passcode: token, host: location.host },
         reconnectDelay: 1000,
         maxReconnectDelay: 30000,
@@ -166,7 +180,10 @@
         heartbeatOutgoing: 10000,
         connectionTimeout: 10000,
         debug: () => {},                       // stompjs would log frames; keep tokens out of consoles
-        beforeConnect: () => this.waitForRetryHint(),
+        beforeConnect: async () => {
+          this.client.brokerURL = await BROKER;
+          await this.waitForRetryHint();
+        },
         onConnect: () => this.subscribeAll(),
         onStompError: (frame) => this.serverError(frame),
         onWebSocketClose: () => {
@@ -569,7 +586,7 @@
     },
   });
 
-  $('broker-url').textContent = BROKER_URL;
+  BROKER.then((url) => { $('broker-url').textContent = url; });
   window.addEventListener('resize', drawChart);
   drawChart();
 })();

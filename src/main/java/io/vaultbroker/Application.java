@@ -28,6 +28,8 @@ import io.vaultbroker.feed.SchemaCheck;
 import io.vaultbroker.jobs.Retention;
 import io.vaultbroker.jobs.TvlAggregator;
 import io.vaultbroker.stomp.StompLimits;
+import io.vaultbroker.web.Dashboard;
+import io.vaultbroker.web.HttpParseFailures;
 import io.vaultbroker.web.Observability;
 import io.vaultbroker.web.WebWiring;
 
@@ -76,6 +78,12 @@ public final class Application {
     /** Builds and starts everything; returns once the server listens and the feed has its position. */
     public static Application start(Config config) throws StartupException {
         String version = version();
+        Dashboard dashboard;
+        try {
+            dashboard = new Dashboard(config.get("dashboard.broker-urls").asList(String.class).orElse(List.of()));
+        } catch (IllegalArgumentException e) {
+            throw new StartupException(e.getMessage(), e);
+        }
         Config dbConfig = config.get("db");
         String url = dbConfig.get("connection.url").asString().orElse("jdbc:postgresql://127.0.0.1:5432/vault_broker");
         String user = dbConfig.get("connection.username").asString().orElse("postgres");
@@ -90,8 +98,9 @@ public final class Application {
         DevTokens devTokens = DevTokens.create(config.get("auth"));
         Config authConfig = devTokens == null ? config.get("auth") : devTokens.apply(config.get("auth"));
         Authenticator authenticator;
+        DbSignatureLedger ledger = new DbSignatureLedger(db);
         try {
-            authenticator = Authenticators.create(authConfig, new DbSignatureLedger(db), java.time.Clock.systemUTC());
+            authenticator = Authenticators.create(authConfig, ledger, java.time.Clock.systemUTC());
         } catch (IllegalStateException e) {
             throw new StartupException(e.getMessage(), e);
         }
@@ -125,12 +134,27 @@ public final class Application {
         if (jobs.retention() != null) {
             jobs.retention().start(jobs.scheduler());
         }
+        // Used wallet signatures are forgotten on their own schedule, whether or not retention runs.
+        ledger.start(jobs.scheduler(),
+                config.get("auth.wallet.purge-interval").as(Duration.class).orElse(Duration.ofMinutes(1)));
+        // Connections dropped mid-request: counted, and one log line a minute instead of a stack trace each.
+        HttpParseFailures.install().start(jobs.scheduler(), Duration.ofMinutes(1));
 
         Config limits = config.get("limits");
-        WebWiring web = new WebWiring(broker,
-                limits.get("connections-total").asInt().orElse(50_000),
-                limits.get("connections-per-address").asInt().orElse(128),
-                limits.get("trusted-proxies").asList(String.class).orElse(List.of()));
+        WebWiring web;
+        try {
+            web = new WebWiring(broker,
+                    limits.get("connections-total").asInt().orElse(50_000),
+                    limits.get("connections-per-address").asInt().orElse(128),
+                    limits.get("trusted-proxies").asList(String.class).orElse(List.of()),
+                    config.get("server.enable-proxy-protocol").asBoolean().orElse(false));
+        } catch (IllegalArgumentException e) {
+            jobs.scheduler().shutdownNow();
+            broker.shutdown(Duration.ZERO, Duration.ZERO);
+            feed.stop();
+            db.close();
+            throw new StartupException(e.getMessage() + " (env LIMITS_TRUSTED_PROXIES_0, _1, ...)", e);
+        }
         // /observe/health (database and feed readiness) and /observe/metrics (the broker's meters).
         Observability observability = new Observability(broker, feed, db, web, config.get("server.features.observe"),
                 config.get("health.db-timeout").as(Duration.class).orElse(Duration.ofSeconds(2)));
@@ -141,6 +165,8 @@ public final class Application {
                 // own hook would run concurrently and drop the connections first.
                 .shutdownHook(false)
                 .addFeature(observability.feature())
+                // Security headers on every HTTP response, and the dashboard's list of brokers.
+                .routing(dashboard::routing)
                 .addRouting(web.wsRouting())
                 .build()
                 .start();
@@ -174,7 +200,7 @@ public final class Application {
         Config ret = config.get("retention");
         Retention retention = null;
         if (ret.get("enabled").asBoolean().orElse(true)) {
-            retention = new Retention(db, new DbSignatureLedger(db), new Retention.Settings(true,
+            retention = new Retention(db, new Retention.Settings(true,
                     ret.get("window").as(Duration.class).orElse(Duration.ofDays(7)),
                     ret.get("batch-size").asInt().orElse(1000),
                     ret.get("interval").as(Duration.class).orElse(Duration.ofMinutes(1))));

@@ -2,6 +2,7 @@ package io.vaultbroker;
 
 import io.helidon.config.Config;
 import io.helidon.logging.common.LogConfig;
+import io.helidon.service.registry.Services;
 
 /**
  * Starts vault-broker: configuration and start-up only; the wiring is in {@link Application}.
@@ -13,6 +14,9 @@ public final class Main {
     public static void main(String[] args) {
         LogConfig.configureRuntime();
         Config config = Configuration.load();
+        // Helidon parts that read the global configuration (metrics) get this one: Helidon's own
+        // would read the environment its way, and fail on a list entry past the end of a YAML list.
+        Services.set(Config.class, config);
         Application app;
         try {
             app = Application.start(config);

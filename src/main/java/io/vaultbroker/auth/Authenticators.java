@@ -21,8 +21,8 @@ import java.util.Objects;
  * jwt.issuer         required iss                     default: not checked
  * jwt.audience       required aud member              default: not checked
  * jwt.clock-skew     Duration                         default PT5S
- * wallet.enabled     boolean                          default true
- * wallet.hosts       [string]                         default: the upgrade's Host header
+ * wallet.enabled     boolean                          default true (on only when hosts are listed)
+ * wallet.hosts       [string]                         the dapp hosts signatures name; default none: sign-in off
  * wallet.window      Duration                         default PT60S
  * </pre>
  * Stateless.
@@ -75,27 +75,38 @@ public final class Authenticators {
 
         Config walletNode = auth.get("wallet");
         boolean walletEnabled = walletNode.get("enabled").asBoolean().orElse(true);
+        List<String> hosts = walletNode.get("hosts").asList(String.class).orElse(List.of());
+        for (String host : hosts) {
+            if (host.isEmpty() || !Principal.printable(host) || !host.strip().equals(host)) {
+                throw new IllegalStateException("auth.wallet.hosts holds '" + host.replaceAll("\\p{Cntrl}", "?")
+                        + "', which is not a host; list the dapp's hosts as browsers send them, e.g. app.example.com");
+            }
+        }
         WalletAuthenticator wallet = null;
-        List<String> hosts = List.of();
         Duration window = DEFAULT_WALLET_WINDOW;
-        if (walletEnabled) {
+        String walletState;
+        if (!walletEnabled) {
+            walletState = "off";
+        } else if (hosts.isEmpty()) {
+            // Both Host headers are the client's own word: without the operator's list a signature
+            // made for any page would sign in here, so sign-in stays off.
+            walletState = "off (auth.wallet.hosts lists no host; set AUTH_WALLET_HOSTS_0=app.example.com to turn it on)";
+        } else {
             if (ledger == null) {
                 throw new IllegalStateException("wallet sign-in needs a signature ledger; "
                         + "pass one, or set auth.wallet.enabled=false (env AUTH_WALLET_ENABLED=false)");
             }
-            hosts = walletNode.get("hosts").asList(String.class).orElse(List.of());
             window = nonNegative(walletNode.get("window"), DEFAULT_WALLET_WINDOW, "auth.wallet.window");
             if (window.isZero()) {
                 throw new IllegalStateException("auth.wallet.window must be positive, e.g. PT60S");
             }
             wallet = new WalletAuthenticator(hosts, window, ledger, clock);
+            walletState = "on (hosts " + hosts + ", window " + window + ")";
         }
 
         LOG.log(Level.INFO, "auth: jwt keys {0}, issuer {1}, audience {2}, clock skew {3}; wallet sign-in {4}",
                 keyRing.keys(), issuer == null ? "not checked" : issuer,
-                audience == null ? "not checked" : audience, clockSkew,
-                walletEnabled ? "on (hosts " + (hosts.isEmpty() ? "from upgrade Host" : hosts) + ", window " + window + ")"
-                        : "off");
+                audience == null ? "not checked" : audience, clockSkew, walletState);
         return new ConnectAuthenticator(jwt, wallet);
     }
 

@@ -18,14 +18,22 @@ final class ConnectAuthenticator implements Authenticator {
     @Override
     public Principal authenticate(Credentials c) throws AuthException {
         if (c == null) {
-            throw new AuthException("missing");
+            throw new AuthException("missing").of("jwt");
         }
         if (c.signedAt() != null) {
             if (wallet == null) {
-                throw new AuthException("wallet-disabled");
+                throw new AuthException("wallet-disabled").of("wallet");
             }
-            return wallet.authenticate(c);
+            try {
+                return wallet.authenticate(c);
+            } catch (AuthException e) {
+                throw e.of("wallet");
+            }
         }
-        return jwt.authenticate(c);
+        try {
+            return jwt.authenticate(c);
+        } catch (AuthException e) {
+            throw e.of("jwt");
+        }
     }
 }

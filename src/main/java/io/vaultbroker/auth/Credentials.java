@@ -8,7 +8,8 @@ package io.vaultbroker.auth;
  * @param authorization raw {@code Authorization} header value of the CONNECT frame
  * @param signedAt      CONNECT {@code x-signed-at}; its presence makes this a wallet sign-in
  * @param host          CONNECT {@code host} header
- * @param upgradeHost   HTTP {@code Host} header of the WebSocket upgrade (with its port, if any)
+ * @param upgradeHost   HTTP {@code Host} header of the WebSocket upgrade (with its port, if any); the
+ *                      client chooses it, so no authenticator trusts it
  */
 public record Credentials(String login,
                           String passcode,

@@ -14,7 +14,10 @@ final class DevAuthenticator implements Authenticator {
     public Principal authenticate(Credentials c) throws AuthException {
         String login = c == null ? null : c.login();
         if (login == null || login.isBlank()) {
-            throw new AuthException("missing");
+            throw new AuthException("missing").of("dev");
+        }
+        if (!Principal.printable(login)) {
+            throw new AuthException("bad-subject").of("dev");
         }
         Set<String> roles = Principal.ADMIN_ROLE.equals(login) ? Set.of(Principal.ADMIN_ROLE) : Set.of();
         return new Principal(login, roles, null, "dev");

@@ -163,6 +163,9 @@ final class JwtAuthenticator implements Authenticator {
         if (subject == null || subject.isBlank()) {
             throw new AuthException("missing-sub");
         }
+        if (!Principal.printable(subject)) {
+            throw new AuthException("bad-subject");
+        }
         boolean admin = roles.contains(Principal.ADMIN_ROLE);
         // Admins are operators and services, not wallets, so their subject may be any name.
         if (!admin && !Access.isPubkey(subject)) {

@@ -1,6 +1,6 @@
 package io.vaultbroker.auth;
 
-import java.time.Instant;
+import java.time.Duration;
 
 /**
  * Remembers wallet signatures so each is accepted once across instances (implemented over the
@@ -12,9 +12,9 @@ public interface SignatureLedger {
      * Records a signature.
      *
      * @param signatureBase58 the signature in canonical base58
-     * @param forgetAfter     after this instant the signature is outside the acceptance window
-     *                        anyway, so the ledger may drop it
+     * @param keepFor         how long from now (by the ledger's own clock) the signature must be
+     *                        remembered; after that it is outside the acceptance window anyway
      * @return true only for the first use of this signature
      */
-    boolean firstUse(String signatureBase58, Instant forgetAfter);
+    boolean firstUse(String signatureBase58, Duration keepFor);
 }

@@ -14,6 +14,9 @@ import java.util.regex.Pattern;
 /**
  * Wallet sign-in: an Ed25519 signature by the pubkey in {@code login} over
  * {@code "vault-broker sign-in\nhost:<host>\nsigned-at:<unix seconds>"}, fresh and used once.
+ * {@code <host>} is the CONNECT frame's {@code host} header and must be one of the configured
+ * dapp hosts: both Host headers are the client's own word, so only the operator's list binds a
+ * signature to this deployment (a page elsewhere that gets a user to sign gets nothing here).
  * Immutable; safe to share (the ledger is responsible for its own thread safety).
  */
 final class WalletAuthenticator implements Authenticator {
@@ -32,8 +35,11 @@ final class WalletAuthenticator implements Authenticator {
     private final SignatureLedger ledger;
     private final Clock clock;
 
-    /** @param hosts accepted CONNECT hosts; empty means "the upgrade's Host header" */
+    /** @param hosts accepted CONNECT hosts, compared as strings; never empty (then sign-in is off) */
     WalletAuthenticator(List<String> hosts, Duration window, SignatureLedger ledger, Clock clock) {
+        if (hosts.isEmpty()) {
+            throw new IllegalArgumentException("wallet sign-in needs at least one host");
+        }
         this.hosts = List.copyOf(hosts);
         this.window = window;
         this.ledger = ledger;
@@ -65,13 +71,22 @@ final class WalletAuthenticator implements Authenticator {
         if (signedAt.isAfter(now.plus(window))) {
             throw new AuthException("future");
         }
-        if (!hostAccepted(c.host(), c.upgradeHost())) {
+        if (c.host() == null || !hosts.contains(c.host())) {
             throw new AuthException("wrong-host");
         }
 
+        byte[] raw = Base58.decode(pubkey);
+        Ed25519.Point point = Ed25519.decode(raw, 0);
+        if (point == null) {
+            throw new AuthException("malformed");
+        }
+        if (point.smallOrder()) {
+            // A small-order key "signs" every message with a forged signature: no one holds it.
+            throw new AuthException("weak-key");
+        }
         PublicKey key;
         try {
-            key = Ed25519.publicKey(Base58.decode(pubkey));
+            key = Ed25519.publicKey(raw);
         } catch (IllegalArgumentException e) {
             throw new AuthException("malformed");
         }
@@ -82,7 +97,11 @@ final class WalletAuthenticator implements Authenticator {
         // Only a verified signature reaches the ledger, so garbage cannot fill it.
         boolean first;
         try {
-            first = ledger.firstUse(Base58.encode(signature), signedAt.plus(window));
+            // Kept until the signature is stale by our clock, plus a window of margin for the time
+            // until the insert; the ledger counts it from the database's now(), so an offset
+            // between our clock and the database's never makes it forget early.
+            Duration keep = Duration.between(now, signedAt.plus(window)).plus(window);
+            first = ledger.firstUse(Base58.encode(signature), keep);
         } catch (RuntimeException e) {
             // Fail closed: without the ledger a replay cannot be ruled out.
             LOG.log(Level.WARNING, "wallet sign-in refused: signature ledger unavailable ({0})",
@@ -109,15 +128,5 @@ final class WalletAuthenticator implements Authenticator {
             throw new AuthException("malformed");
         }
         return bytes;
-    }
-
-    private boolean hostAccepted(String host, String upgradeHost) {
-        if (host == null || host.isEmpty()) {
-            return false;
-        }
-        if (hosts.isEmpty()) {
-            return host.equals(upgradeHost);
-        }
-        return hosts.contains(host);
     }
 }

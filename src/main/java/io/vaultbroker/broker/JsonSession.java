@@ -55,7 +55,7 @@ public final class JsonSession extends Session {
             // login is the owner so that dev mode (auth.mode: none) works; a JWT ignores it.
             p = broker.authenticator().authenticate(new Credentials(owner, token, null, null, null, upgradeHost));
         } catch (AuthException e) {
-            broker.stats().authFailure(e.category());
+            broker.stats().authFailure(e.credential());
             LOG.log(System.Logger.Level.INFO, "authentication failed: session " + id + " from "
                     + transport.remoteAddress() + " (" + e.category() + ", /ws)");
             end(null, CLOSE_POLICY, "authentication failed", false);

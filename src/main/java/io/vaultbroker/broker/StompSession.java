@@ -120,7 +120,7 @@ public final class StompSession extends Session {
                     f.header("Authorization") != null ? f.header("Authorization") : f.header("authorization"),
                     f.header("x-signed-at"), f.header("host"), upgradeHost));
         } catch (AuthException e) {
-            broker.stats().authFailure(e.category());
+            broker.stats().authFailure(e.credential());
             LOG.log(System.Logger.Level.INFO, "authentication failed: session " + id + " from "
                     + transport.remoteAddress() + " (" + e.category() + ")");
             error("authentication failed", null, null);

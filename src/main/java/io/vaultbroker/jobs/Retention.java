@@ -9,13 +9,12 @@ import io.helidon.dbclient.DbClient;
 import io.helidon.dbclient.DbRow;
 import io.helidon.dbclient.DbTransaction;
 
-import io.vaultbroker.db.DbSignatureLedger;
-
 /**
  * Deletes {@code vault_events} rows older than the retention window in small batches, one instance
  * at a time (transaction-scoped advisory lock), and records the highest deleted id as
  * {@code vault_broker_state('retention_horizon')} in the same transaction, so a resume from an
- * older id gets the gap notice. Also forgets expired wallet sign-in signatures.
+ * older id gets the gap notice. (Expired wallet sign-in signatures are purged on their own
+ * schedule by {@link io.vaultbroker.db.DbSignatureLedger}, whether or not retention runs.)
  *
  * <p>Threading: runs on the jobs scheduler thread; the counters are atomics read from any thread.
  */
@@ -40,14 +39,12 @@ public final class Retention {
     }
 
     private final DbClient db;
-    private final DbSignatureLedger signatures;
     private final Settings settings;
     private final AtomicLong deleted = new AtomicLong();
     private final AtomicLong busy = new AtomicLong();
 
-    public Retention(DbClient db, DbSignatureLedger signatures, Settings settings) {
+    public Retention(DbClient db, Settings settings) {
         this.db = db;
-        this.signatures = signatures;
         this.settings = settings;
     }
 
@@ -66,7 +63,7 @@ public final class Retention {
         }, ms, ms, TimeUnit.MILLISECONDS);
     }
 
-    /** Deletes expired rows in batches (bounded per run) and purges expired signatures. */
+    /** Deletes expired rows in batches (bounded per run). */
     public Result runOnce() {
         long total = 0;
         long horizon = 0;
@@ -85,7 +82,6 @@ public final class Retention {
             }
         }
         deleted.addAndGet(total);
-        signatures.purge();
         return new Result(total, horizon, wasBusy);
     }
 

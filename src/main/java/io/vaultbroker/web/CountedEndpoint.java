@@ -36,7 +36,7 @@ abstract class CountedEndpoint implements WsListener {
             throw new WsUpgradeException("too many connections");
         }
         host = headers.first(HeaderNames.HOST).orElse(null);
-        forwardedFor = headers.first(HeaderNames.X_FORWARDED_FOR).orElse(null);
+        forwardedFor = addresses.forwardedFor(headers);
     }
 
     /** The connection is open and counted: start its session. */

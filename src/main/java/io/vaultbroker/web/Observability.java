@@ -227,8 +227,8 @@ public final class Observability implements AutoCloseable {
                 return;
             }
             if (map.equals(BrokerStats.AUTH_FAILURES)) {
-                counter("auth_failures", "Refused credentials, by reason", bs, s -> s.authFailures(key),
-                        Tag.create("reason", key));
+                counter("auth_failures", "Refused credentials, by the kind offered (never which part failed)", bs,
+                        s -> s.authFailures(key), Tag.create("credential", key));
             } else {
                 counter("limit_hits", "Sessions or frames refused by a limit, by limit", bs, s -> s.limitHits(key),
                         Tag.create("limit", key));

@@ -17,12 +17,21 @@ public final class WebWiring {
     /**
      * @param maxConnections           connections in total
      * @param maxConnectionsPerAddress connections per remote address, authenticated or not
-     * @param trustedProxies           proxy addresses whose X-Forwarded-For is believed
+     * @param trustedProxies           proxy addresses or CIDR ranges whose X-Forwarded-For is believed
      */
     public WebWiring(Broker broker, int maxConnections, int maxConnectionsPerAddress, List<String> trustedProxies) {
+        this(broker, maxConnections, maxConnectionsPerAddress, trustedProxies, false);
+    }
+
+    /**
+     * @param proxyProtocol whether Helidon's PROXY protocol ({@code server.enable-proxy-protocol}) is on
+     * @throws IllegalArgumentException when a trusted proxy is not an address or CIDR range
+     */
+    public WebWiring(Broker broker, int maxConnections, int maxConnectionsPerAddress, List<String> trustedProxies,
+                     boolean proxyProtocol) {
         this.broker = broker;
         this.limits = new ConnectionLimits(maxConnections, maxConnectionsPerAddress);
-        this.addresses = new RemoteAddresses(trustedProxies);
+        this.addresses = new RemoteAddresses(trustedProxies, proxyProtocol);
     }
 
     /** The WebSocket routing: {@code /stomp}, and the seed-compatible {@code /ws/{pubkey}}. */

@@ -110,11 +110,11 @@ final class TestSupport {
 
     /** In-memory ledger, as the database one behaves for a single instance. */
     static final class MemoryLedger implements SignatureLedger {
-        final Map<String, Instant> seen = new ConcurrentHashMap<>();
+        final Map<String, java.time.Duration> seen = new ConcurrentHashMap<>();
 
         @Override
-        public boolean firstUse(String signatureBase58, Instant forgetAfter) {
-            return seen.putIfAbsent(signatureBase58, forgetAfter) == null;
+        public boolean firstUse(String signatureBase58, java.time.Duration keepFor) {
+            return seen.putIfAbsent(signatureBase58, keepFor) == null;
         }
     }
 }

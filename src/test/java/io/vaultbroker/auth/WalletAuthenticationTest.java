@@ -5,7 +5,7 @@ import org.junit.jupiter.api.Test;
 
 import java.math.BigInteger;
 import java.security.KeyPair;
-import java.time.Instant;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Set;
 
@@ -66,7 +66,8 @@ class WalletAuthenticationTest {
         assertThat(p.roles(), is(Set.of()));
         assertThat(p.expiresAt(), is(nullValue()));
         assertThat(p.method(), is("wallet"));
-        assertThat(ledger.seen.get(c.passcode()), is(Instant.ofEpochSecond(NOW.getEpochSecond() - 10 + 60)));
+        // Remembered until it is stale (50 s from now), plus one window of margin for the database's clock.
+        assertThat(ledger.seen.get(c.passcode()), is(Duration.ofSeconds(50 + 60)));
     }
 
     @Test
@@ -85,13 +86,43 @@ class WalletAuthenticationTest {
     }
 
     @Test
-    void withoutConfiguredHostsTheUpgradeHostDecides() throws Exception {
+    void withoutConfiguredHostsWalletSignInIsOff() {
+        // The client chooses both Host headers: matching them to each other proves nothing.
         String at = Long.toString(NOW.getEpochSecond());
         String host = "localhost:8080";
-        withoutHosts.authenticate(new Credentials(pubkey, signature(wallet, host, at), null, at, host, host));
-        refuse(withoutHosts, new Credentials(pubkey, signature(wallet, "localhost", at), null, at, "localhost", host),
-                "wrong-host");
-        refuse(withoutHosts, new Credentials(pubkey, signature(wallet, host, at), null, at, host, null), "wrong-host");
+        refuse(withoutHosts, new Credentials(pubkey, signature(wallet, host, at), null, at, host, host),
+                "wallet-disabled");
+    }
+
+    @Test
+    void theUpgradeHostNeverStandsInForTheList() throws Exception {
+        // A phishing page's signature, sent with its own host in both headers, is refused; the listed one works.
+        Authenticator app = Authenticators.create(TestSupport.authConfig("""
+                auth:
+                  jwt:
+                    secret: %s
+                  wallet:
+                    hosts: [ "app.example" ]
+                """.formatted(SECRET)), ledger, CLOCK);
+        String at = Long.toString(NOW.getEpochSecond());
+        refuse(app, new Credentials(pubkey, signature(wallet, "phish.example", at), null, at, "phish.example",
+                "phish.example"), "wrong-host");
+        Principal p = app.authenticate(new Credentials(pubkey, signature(wallet, "app.example", at), null, at,
+                "app.example", "phish.example"));
+        assertThat(p.subject(), is(pubkey));
+    }
+
+    @Test
+    void aHostThatIsNoHostRefusesToStart() {
+        for (String bad : new String[] {"", " app.example", "app.example\r\nX: y"}) {
+            assertThrows(IllegalStateException.class, () -> Authenticators.create(TestSupport.authConfig("""
+                    auth:
+                      jwt:
+                        secret: %s
+                      wallet:
+                        hosts: [ "%s" ]
+                    """.formatted(SECRET, bad.replace("\r", "\\r").replace("\n", "\\n"))), ledger, CLOCK), bad);
+        }
     }
 
     @Test

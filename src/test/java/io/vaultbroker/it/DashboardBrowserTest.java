@@ -2,6 +2,9 @@ package io.vaultbroker.it;
 
 import java.io.IOException;
 import java.math.BigInteger;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -13,6 +16,7 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
@@ -21,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
@@ -32,6 +37,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 import io.vaultbroker.Application;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -189,6 +196,68 @@ class DashboardBrowserTest {
             throw e;
         }
         screenshot(testName);
+    }
+
+    @Test
+    void aBrokerQueryParameterCannotSendTheTokenElsewhere() throws Exception {
+        app = TestBroker.start("db.connection.url", url);
+        String owner = TestBroker.pubkey();
+        // A listener standing in for an attacker's broker: it counts every connection it gets.
+        try (ServerSocket trap = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            AtomicInteger reached = new AtomicInteger();
+            Thread.ofVirtual().start(() -> {
+                while (!trap.isClosed()) {
+                    try (Socket s = trap.accept()) {
+                        reached.incrementAndGet();
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            String elsewhere = "ws://127.0.0.1:" + trap.getLocalPort() + "/stomp";
+            driver.get("http://127.0.0.1:" + app.port() + "/?broker=" + elsewhere);
+            new WebDriverWait(driver, WAIT).until(ExpectedConditions.titleContains("vault-broker"));
+            connectUser(TestBroker.userToken(owner));
+            WebDriverWait wait = new WebDriverWait(driver, WAIT);
+            wait.until(ExpectedConditions.textToBe(By.id("broker-url"), "ws://127.0.0.1:" + app.port() + "/stomp"));
+            insert("balance_update", owner, balance(owner, 5_000_000L, 0L));
+            wait.until(ExpectedConditions.textToBe(By.id("balance-total"), "5.00"));
+
+            // Even script on the page cannot open a socket elsewhere: connect-src allows only 'self'.
+            ((JavascriptExecutor) driver).executeScript("window.__trap = 'pending';"
+                    + "try { const ws = new WebSocket(arguments[0]);"
+                    + " ws.onerror = () => { window.__trap = 'error'; }; ws.onopen = () => { window.__trap = 'open'; }; }"
+                    + " catch (e) { window.__trap = 'thrown:' + e.name; }", elsewhere);
+            wait.until(d -> !"pending".equals(((JavascriptExecutor) d).executeScript("return window.__trap;")));
+            assertEquals(0, reached.get(), "the page connected to " + elsewhere);
+            Object outcome = ((JavascriptExecutor) driver).executeScript("return window.__trap;");
+            assertTrue(!"open".equals(outcome), "a WebSocket elsewhere opened: " + outcome);
+        } catch (RuntimeException | AssertionError e) {
+            screenshot(testName + "-failure");
+            throw e;
+        }
+    }
+
+    @Test
+    void aBrokerTheOperatorListedMayBeChosen() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            port = free.getLocalPort();
+        }
+        // Another origin for the browser (localhost, not 127.0.0.1): allowed only because it is listed.
+        String listed = "ws://localhost:" + port + "/stomp";
+        app = TestBroker.start("db.connection.url", url, "server.port", Integer.toString(port),
+                "dashboard.broker-urls.0", listed, "server.protocols.websocket.origins.0", "http://127.0.0.1:" + port);
+        String owner = TestBroker.pubkey();
+        driver.get("http://127.0.0.1:" + port + "/?broker=" + listed);
+        new WebDriverWait(driver, WAIT).until(ExpectedConditions.titleContains("vault-broker"));
+        try {
+            connectUser(TestBroker.userToken(owner));
+            new WebDriverWait(driver, WAIT).until(ExpectedConditions.textToBe(By.id("broker-url"), listed));
+        } catch (RuntimeException e) {
+            screenshot(testName + "-failure");
+            throw e;
+        }
     }
 
     private long insert(String type, String owner, String payload) throws SQLException {

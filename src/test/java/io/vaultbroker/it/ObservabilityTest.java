@@ -79,7 +79,7 @@ class ObservabilityTest {
                 // Only this broker's one subscriber per row counts as delivered (others write rows too).
                 assertThat(value(m, "vault_broker_messages_delivered_total"), is(2.0));
                 assertThat(value(m, "vault_broker_events_routed_total"), greaterThanOrEqualTo(2.0));
-                assertThat(value(m, "vault_broker_auth_failures_total{reason=\"bad-signature\""), is(1.0));
+                assertThat(value(m, "vault_broker_auth_failures_total{credential=\"jwt\""), is(1.0));
                 assertThat(value(m, "vault_broker_limit_hits_total{limit=\"subscriptions-per-session\""), is(1.0));
                 assertThat(value(m, "vault_broker_slow_consumer_closes_total"), is(0.0));
                 assertThat(value(m, "vault_broker_feed_up"), is(1.0));

@@ -49,6 +49,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SecurityEndToEndTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static final String ISS = "https://issuer.vault.test";
+    private static final String DAPP_HOST = "dapp.vault.test";
     private static final String AUD = "vault-broker";
     private static final byte[] SECRET = TestBroker.SECRET.getBytes(StandardCharsets.UTF_8);
     private static final KeyPair RSA = Jws.keyPair("RSA");
@@ -67,7 +68,7 @@ class SecurityEndToEndTest {
                         .keyID("ed-1").build()));
         Files.writeString(jwks, set.toString(true));
         app = TestBroker.start("auth.jwt.issuer", ISS, "auth.jwt.audience", AUD,
-                "auth.jwt.jwks-file", jwks.toString());
+                "auth.jwt.jwks-file", jwks.toString(), "auth.wallet.hosts.0", DAPP_HOST);
     }
 
     @AfterAll
@@ -172,7 +173,7 @@ class SecurityEndToEndTest {
     void walletSignInOverTheWire() throws Exception {
         KeyPair wallet = Jws.keyPair("Ed25519");
         String pk = Jws.walletPubkey(wallet);
-        String host = "127.0.0.1:" + app.port(); // what the JDK client sends as the upgrade's Host
+        String host = DAPP_HOST; // the dapp's host, as auth.wallet.hosts lists it
         long now = Jws.now();
         String sig = Jws.walletSignature(wallet, host, now);
 
@@ -194,6 +195,10 @@ class SecurityEndToEndTest {
         String other = "vault.example.com";
         assertEquals("ERROR authentication failed, closed",
                 attemptFrame(wallet(pk, other, t, Jws.walletSignature(wallet, other, t))), "signed for another host");
+        String upgradeHost = "127.0.0.1:" + app.port(); // what the JDK client sends as the upgrade's Host
+        assertEquals("ERROR authentication failed, closed",
+                attemptFrame(wallet(pk, upgradeHost, t, Jws.walletSignature(wallet, upgradeHost, t))),
+                "signed for the upgrade's own Host, which is not listed");
         assertEquals("ERROR authentication failed, closed",
                 attemptFrame(wallet(pk, host, t, Jws.walletSignature(wallet, "localhost:" + app.port(), t))),
                 "signed for another host, sent with ours");
@@ -281,7 +286,7 @@ class SecurityEndToEndTest {
                     Jws.header("HS256", null), Jws.claims(pk, Jws.now() + 600, null, ISS, AUD));
             KeyPair wallet = Jws.keyPair("Ed25519");
             String wpk = Jws.walletPubkey(wallet);
-            String host = "127.0.0.1:" + app.port();
+            String host = DAPP_HOST;
             long t = Jws.now();
             String sig = Jws.walletSignature(wallet, host, t);
             String staleSig = Jws.walletSignature(wallet, host, t - 600);

@@ -36,7 +36,7 @@ class TwoInstancesTest {
     static void start() throws Exception {
         db = ScratchDb.create(true);
         String[] overrides = {"db.connection.url", db.url, "tvl.enabled", "true", "tvl.interval", "PT0.1S",
-            "retention.interval", "PT0.2S", "retention.batch-size", "100"};
+            "retention.interval", "PT0.2S", "retention.batch-size", "100", "auth.wallet.purge-interval", "PT0.2S"};
         a = TestBroker.start(overrides);
         b = TestBroker.start(overrides);
     }
