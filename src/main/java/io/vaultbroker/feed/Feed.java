@@ -186,21 +186,25 @@ public final class Feed {
     }
 
     private Connection connect() throws SQLException {
-        Properties p = new Properties();
-        p.setProperty("user", settings.user());
-        if (settings.password() != null) {
-            p.setProperty("password", settings.password());
-        }
-        p.setProperty("ApplicationName", "vault-broker-feed");
-        p.setProperty("tcpKeepAlive", "true");
-        p.setProperty("connectTimeout", "5");
-        p.setProperty("socketTimeout", "30");
-        Connection c = DriverManager.getConnection(settings.url(), p);
+        Connection c = DriverManager.getConnection(settings.url(), properties("vault-broker-feed"));
         c.setAutoCommit(true);
         try (Statement s = c.createStatement()) {
             s.execute("LISTEN " + CHANNEL);
         }
         return c;
+    }
+
+    private Properties properties(String applicationName) {
+        Properties p = new Properties();
+        p.setProperty("user", settings.user());
+        if (settings.password() != null) {
+            p.setProperty("password", settings.password());
+        }
+        p.setProperty("ApplicationName", applicationName);
+        p.setProperty("tcpKeepAlive", "true");
+        p.setProperty("connectTimeout", "5");
+        p.setProperty("socketTimeout", "30");
+        return p;
     }
 
     private SchemaCheck.Table checkedTable(Connection c) throws SQLException {
@@ -306,14 +310,9 @@ public final class Feed {
     }
 
     private Sleeper openSleeper() throws SQLException {
-        Properties p = new Properties();
-        p.setProperty("user", settings.user());
-        if (settings.password() != null) {
-            p.setProperty("password", settings.password());
-        }
-        p.setProperty("ApplicationName", "vault-broker-feed-sleeper");
-        p.setProperty("tcpKeepAlive", "true");
-        p.setProperty("connectTimeout", "5");
+        Properties p = properties("vault-broker-feed-sleeper");
+        // Asleep, its connection waits in a read between statements: no socket timeout there.
+        p.remove("socketTimeout");
         return Sleeper.open(DriverManager.getConnection(settings.url(), p));
     }
 
