@@ -72,7 +72,12 @@ public final class Broker {
         this.onAuthenticated = listener;
     }
 
-    /** Bytes the send queues of all sessions hold now (estimated), and their budget. */
+    /** Counts a limit the web layer enforced (refused connections, timeouts), for metrics. */
+    public void limitHit(String limit) {
+        stats.limitHit(limit);
+    }
+
+    /** Bytes the send queues of all sessions hold now (estimated). */
     public long queuedBytes() {
         return queueBudget.used();
     }

@@ -27,8 +27,8 @@ final class SeedEndpoint extends CountedEndpoint {
     private String resumeAfter;
     private JsonSession session;
 
-    SeedEndpoint(Broker broker, ConnectionLimits limits, RemoteAddresses addresses) {
-        super(limits, addresses);
+    SeedEndpoint(Broker broker, ConnectionLimits limits, RemoteAddresses addresses, AcceptGuard guard) {
+        super(limits, addresses, guard);
         this.broker = broker;
     }
 

@@ -26,8 +26,8 @@ final class StompEndpoint extends CountedEndpoint {
     private final Broker broker;
     private StompSession session;
 
-    StompEndpoint(Broker broker, ConnectionLimits limits, RemoteAddresses addresses) {
-        super(limits, addresses);
+    StompEndpoint(Broker broker, ConnectionLimits limits, RemoteAddresses addresses, AcceptGuard guard) {
+        super(limits, addresses, guard);
         this.broker = broker;
     }
 
