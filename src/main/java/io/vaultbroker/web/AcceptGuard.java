@@ -60,6 +60,8 @@ final class AcceptGuard {
     private final KeyedCounts perAddress;
     private final AtomicLong unauthenticatedBytes = new AtomicLong();
     private final AtomicLong seq = new AtomicLong();
+    private final java.util.concurrent.atomic.LongAdder evicted = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder timedOut = new java.util.concurrent.atomic.LongAdder();
     private final ConcurrentSkipListSet<Ticket> unauthenticated = new ConcurrentSkipListSet<>();
     private final ConcurrentHashMap<ConnectionContext, Ticket> tickets = new ConcurrentHashMap<>();
     private volatile int maxHeadBytes;
@@ -76,6 +78,7 @@ final class AcceptGuard {
         private volatile long charge;
         private volatile long headDeadline;
         private volatile boolean upgraded;
+        private volatile boolean spoke;
 
         private Ticket(ConnectionContext ctx, String address) {
             this.ctx = ctx;
@@ -90,6 +93,11 @@ final class AcceptGuard {
         /** The address this connection is counted under, or null while it is not (a trusted proxy's). */
         String address() {
             return address;
+        }
+
+        /** A whole WebSocket message arrived (a CONNECT being read, most likely). */
+        void spoke() {
+            spoke = true;
         }
 
         /** The session authenticated: it leaves the per-address count and the unauthenticated budget. */
@@ -265,14 +273,42 @@ final class AcceptGuard {
 
     // Over the budget the oldest unauthenticated connections go first: an honest client
     // authenticates within milliseconds of connecting, so the oldest are the ones that never will.
+    // Those that have not sent one whole message go before those that have: a client whose
+    // CONNECT is being checked on a busy server is not the one holding half a frame.
     private void enforceMemory() {
         while (unauthenticatedBytes.get() > settings.unauthenticatedMemory()) {
-            Ticket oldest = unauthenticated.pollFirst();
+            Ticket oldest = null;
+            int looked = 0;
+            for (Ticket t : unauthenticated) {
+                if (!t.spoke || ++looked > 1024) {
+                    oldest = t;
+                    break;
+                }
+            }
             if (oldest == null) {
-                return;
+                oldest = unauthenticated.pollFirst();
+                if (oldest == null) {
+                    return;
+                }
             }
             oldest.leave();
             oldest.drop("unauthenticated-memory");
+            evicted.increment();
+        }
+    }
+
+    // Once per sweep at most: under attack a line per closed connection would flood the log.
+    private void logEvictions() {
+        long n = evicted.sumThenReset();
+        if (n > 0) {
+            LOG.log(System.Logger.Level.WARNING, "closed the " + n + " oldest unauthenticated connections: all of"
+                    + " them together may hold more than limits.unauthenticated-memory (" + settings.unauthenticatedMemory()
+                    + " bytes)");
+        }
+        long t = timedOut.sumThenReset();
+        if (t > 0) {
+            LOG.log(System.Logger.Level.INFO, "closed " + t + " connections that sent no complete request head within "
+                    + settings.headTimeout().toSeconds() + " s");
         }
     }
 
@@ -284,8 +320,10 @@ final class AcceptGuard {
                 if (d != 0 && !t.upgraded && now - d > 0) {
                     t.headDeadline = 0;
                     t.drop("request-head-timeout");
+                    timedOut.increment();
                 }
             }
+            logEvictions();
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "accept guard sweep failed", e);
         }

@@ -25,6 +25,7 @@ abstract class CountedEndpoint implements WsListener {
     private String forwardedFor;
     private String remote;
     private boolean counted;
+    private AcceptGuard.Ticket ticket;
     /** The upgrade's {@code Host} header. */
     String host;
 
@@ -43,6 +44,13 @@ abstract class CountedEndpoint implements WsListener {
         forwardedFor = headers.first(HeaderNames.X_FORWARDED_FOR).orElse(null);
     }
 
+    /** A whole message arrived; see {@link AcceptGuard.Ticket#spoke()}. */
+    final void spoke() {
+        if (ticket != null) {
+            ticket.spoke();
+        }
+    }
+
     /** The connection is open and counted: start its session. */
     abstract void opened(WsTransport transport);
 
@@ -52,7 +60,7 @@ abstract class CountedEndpoint implements WsListener {
     @Override
     public final void onOpen(WsSession ws) {
         remote = addresses.resolve(ws.socketContext().remotePeer().address(), forwardedFor);
-        AcceptGuard.Ticket ticket = guard.ticket(ws.socketContext());
+        ticket = guard.ticket(ws.socketContext());
         if (ticket != null && !guard.upgraded(ticket, remote)) {
             ws.close(1008, "too many connections");
             return;

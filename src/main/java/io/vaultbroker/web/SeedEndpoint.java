@@ -65,6 +65,7 @@ final class SeedEndpoint extends CountedEndpoint {
 
     @Override
     public void onMessage(WsSession ws, String text, boolean last) {
+        spoke();
         if (session != null && last) {
             session.onData();
         }
@@ -72,6 +73,7 @@ final class SeedEndpoint extends CountedEndpoint {
 
     @Override
     public void onMessage(WsSession ws, BufferData buffer, boolean last) {
+        spoke();
         if (session != null && last) {
             session.onData();
         }
