@@ -30,6 +30,7 @@ final class ChildBroker implements AutoCloseable {
     final ScratchDb db;
     private final Process process;
     private final StringBuffer log = new StringBuffer();
+    private Thread logDone;
 
     private ChildBroker(int port, ScratchDb db, Process process) {
         this.port = port;
@@ -39,6 +40,32 @@ final class ChildBroker implements AutoCloseable {
 
     /** Starts the broker with {@code -Xmx<heap>} under an open-files limit of {@code openFiles}; env as name, value pairs. */
     static ChildBroker start(String heap, int openFiles, String... env) throws Exception {
+        ChildBroker b = launch(heap, openFiles, env);
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!b.log().contains("listening on")) {
+            if (!b.process.isAlive()) {
+                b.close();
+                throw new AssertionError("the broker exited early:\n" + b.log());
+            }
+            assertTrue(System.nanoTime() < deadline, "the broker did not start:\n" + b.log());
+            Thread.sleep(50);
+        }
+        return b;
+    }
+
+    /** Launches the broker and waits for it to exit by itself (within 30 s); the broker, to read its log and exit code. */
+    static ChildBroker runToExit(String heap, int openFiles, String... env) throws Exception {
+        ChildBroker b = launch(heap, openFiles, env);
+        assertTrue(b.process.waitFor(30, TimeUnit.SECONDS), "the broker did not exit:\n" + b.log());
+        b.logDone.join(5000);
+        return b;
+    }
+
+    int exitCode() {
+        return process.exitValue();
+    }
+
+    private static ChildBroker launch(String heap, int openFiles, String... env) throws Exception {
         ScratchDb db = ScratchDb.create(false);
         Path root = Path.of("").toAbsolutePath();
         String cp = Files.isDirectory(root.resolve("target/libs"))
@@ -61,13 +88,7 @@ final class ChildBroker implements AutoCloseable {
             e.put(env[i], env[i + 1]);
         }
         ChildBroker b = new ChildBroker(port, db, pb.start());
-        Thread.ofVirtual().start(b::readLog);
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!b.log().contains("listening on")) {
-            assertTrue(b.process.isAlive(), "the broker exited early:\n" + b.log());
-            assertTrue(System.nanoTime() < deadline, "the broker did not start:\n" + b.log());
-            Thread.sleep(50);
-        }
+        b.logDone = Thread.ofVirtual().start(b::readLog);
         return b;
     }
 

@@ -191,6 +191,19 @@ class HostileClientsTest {
         }
     }
 
+    @Test
+    void aTcpTotalAboveWhatTheOpenFilesLimitAllowsRefusesToStartAndOneWithinItStarts() throws Exception {
+        try (ChildBroker refused = ChildBroker.runToExit(HEAP, 1024, "LIMITS_TCP_CONNECTIONS", "2000")) {
+            assertThat(refused.exitCode(), is(2));
+            assertThat(refused.log(), containsString("limits.tcp-connections is 2000, but the open-files limit of 1024"));
+            assertThat(refused.log(), containsString("ulimit -n"));
+        }
+        try (ChildBroker started = ChildBroker.start(HEAP, 1024, "LIMITS_TCP_CONNECTIONS", "500")) {
+            assertThat(started.tcpBudget(), is(500));
+            assertTrue(started.answers(), "the port accepts");
+        }
+    }
+
     /** What every attack leaves: the honest rows each within 2 s, the port accepting, no OOM. */
     private static void afterwards(ChildBroker broker, HonestProbe honest) {
         assertThat("honest rows " + honest.rows + "; connects " + honest.connects, honest.lateRows(), is(empty()));
