@@ -48,6 +48,9 @@ final class AcceptGuard {
     private static final System.Logger LOG = System.getLogger(AcceptGuard.class.getName());
     /** Heap an accepted connection costs before it sends anything (about 21 KB measured, rounded up). */
     static final int BASE_COST = 24 * 1024;
+    /** Connections closed to make room that may still hold their descriptor (see {@link #admit}). */
+    static final int EVICTING = 16;
+    private static final long IDLE_MIN_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** What the guard is configured with. */
     record Settings(int maxTotal, int maxPerAddress, Duration headTimeout, long unauthenticatedMemory,
@@ -62,7 +65,10 @@ final class AcceptGuard {
     private final AtomicLong seq = new AtomicLong();
     private final java.util.concurrent.atomic.LongAdder evicted = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder timedOut = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder fullEvicted = new java.util.concurrent.atomic.LongAdder();
     private final ConcurrentSkipListSet<Ticket> unauthenticated = new ConcurrentSkipListSet<>();
+    // Connections waiting for a request head, oldest first: the ones to close when the total is full.
+    private final ConcurrentSkipListSet<Ticket> awaitingHead = new ConcurrentSkipListSet<>();
     private final ConcurrentHashMap<ConnectionContext, Ticket> tickets = new ConcurrentHashMap<>();
     private volatile int maxHeadBytes;
     private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(
@@ -77,6 +83,8 @@ final class AcceptGuard {
         private volatile String address;
         private volatile long charge;
         private volatile long headDeadline;
+        // When it began waiting for its (next) request head; 0 while it is not waiting.
+        private volatile long awaitingSince;
         private volatile boolean upgraded;
         private volatile boolean spoke;
 
@@ -93,6 +101,19 @@ final class AcceptGuard {
         /** The address this connection is counted under, or null while it is not (a trusted proxy's). */
         String address() {
             return address;
+        }
+
+        private void awaitHead() {
+            long now = System.nanoTime();
+            headDeadline = now + settings.headTimeout().toNanos();
+            awaitingSince = now;
+            awaitingHead.add(this);
+        }
+
+        private void headDone() {
+            headDeadline = 0;
+            awaitingSince = 0;
+            awaitingHead.remove(this);
         }
 
         /** A whole WebSocket message arrived (a CONNECT being read, most likely). */
@@ -207,7 +228,7 @@ final class AcceptGuard {
      */
     boolean upgraded(Ticket t, String remote) {
         t.upgraded = true;
-        t.headDeadline = 0;
+        t.headDone();
         if (t.address == null && !t.left.get()) {
             if (!perAddress.take(remote)) {
                 limitHit.accept("connections-per-address");
@@ -240,10 +261,21 @@ final class AcceptGuard {
     }
 
     private Ticket admit(ConnectionContext ctx) {
-        if (open.incrementAndGet() > settings.maxTotal()) {
-            open.decrementAndGet();
-            limitHit.accept("tcp-connections");
-            return null;
+        int n = open.incrementAndGet();
+        if (n > settings.maxTotal()) {
+            // Full: make room by closing the oldest connection that has waited at least a second
+            // for a request head it never sent, so strangers holding idle sockets cannot keep
+            // honest clients out; when there is none, the new one is refused. The closed one
+            // keeps its place until Helidon has ended it, at most EVICTING of them at a time
+            // (Helidon's own cap, WebWiring.REFUSE_MARGIN above the total, bounds descriptors).
+            Ticket idle = n <= settings.maxTotal() + EVICTING ? oldestIdle() : null;
+            if (idle == null) {
+                open.decrementAndGet();
+                limitHit.accept("tcp-connections");
+                return null;
+            }
+            idle.drop("tcp-connections-idle-closed");
+            fullEvicted.increment();
         }
         String address = peer(ctx);
         if (settings.trustedProxies().contains(address)) {
@@ -254,8 +286,8 @@ final class AcceptGuard {
             return null;
         }
         Ticket t = new Ticket(ctx, address);
-        t.headDeadline = System.nanoTime() + settings.headTimeout().toNanos();
         tickets.put(ctx, t);
+        t.awaitHead();
         unauthenticated.add(t);
         t.charge(BASE_COST + maxHeadBytes);
         enforceMemory();
@@ -266,6 +298,7 @@ final class AcceptGuard {
         if (!t.closed.compareAndSet(false, true)) {
             return;
         }
+        t.headDone();
         t.leave();
         tickets.remove(t.ctx);
         open.decrementAndGet();
@@ -305,11 +338,42 @@ final class AcceptGuard {
                     + " them together may hold more than limits.unauthenticated-memory (" + settings.unauthenticatedMemory()
                     + " bytes)");
         }
+        long f = fullEvicted.sumThenReset();
+        if (f > 0) {
+            LOG.log(System.Logger.Level.WARNING, "all " + settings.maxTotal() + " TCP connections in use: closed the " + f
+                    + " oldest that sent no request head, to make room");
+        }
         long t = timedOut.sumThenReset();
         if (t > 0) {
             LOG.log(System.Logger.Level.INFO, "closed " + t + " connections that sent no complete request head within "
                     + settings.headTimeout().toSeconds() + " s");
         }
+    }
+
+    /**
+     * The oldest connection (by accept) waiting at least {@link #IDLE_MIN_NANOS} for a request
+     * head, taken out of the set; or null. Looks at a bounded number: a kept-alive connection
+     * waiting for its next head is old by accept but young in waiting.
+     */
+    private Ticket oldestIdle() {
+        long now = System.nanoTime();
+        int looked = 0;
+        for (Ticket t : awaitingHead) {
+            long since = t.awaitingSince;
+            if (since == 0 || t.closed.get()) {
+                awaitingHead.remove(t);
+                continue;
+            }
+            if (now - since >= IDLE_MIN_NANOS && awaitingHead.remove(t)) {
+                t.awaitingSince = 0;
+                t.headDeadline = 0;
+                return t;
+            }
+            if (++looked >= 64) {
+                return null;
+            }
+        }
+        return null;
     }
 
     private void sweep() {
@@ -318,7 +382,7 @@ final class AcceptGuard {
             for (Ticket t : tickets.values()) {
                 long d = t.headDeadline;
                 if (d != 0 && !t.upgraded && now - d > 0) {
-                    t.headDeadline = 0;
+                    t.headDone();
                     t.drop("request-head-timeout");
                     timedOut.increment();
                 }
@@ -357,7 +421,7 @@ final class AcceptGuard {
                 helidons.headers(ctx, headers);
                 Ticket t = tickets.get(ctx);
                 if (t != null) {
-                    t.headDeadline = 0;
+                    t.headDone();
                 }
             }
 
@@ -396,7 +460,7 @@ final class AcceptGuard {
                 helidons.status(ctx, status);
                 Ticket t = tickets.get(ctx);
                 if (t != null && !t.upgraded && status.code() != Status.SWITCHING_PROTOCOLS_101.code()) {
-                    t.headDeadline = System.nanoTime() + settings.headTimeout().toNanos();
+                    t.awaitHead();
                 }
             }
 

@@ -33,7 +33,7 @@ class HostileClientsTest {
     private static final String HEAP = "256m";
 
     @Test
-    void idleConnectionsAndHalfSentHeadsNeitherStopTheListenerNorOutstayTheHeadDeadline() throws Exception {
+    void idleConnectionsAndHalfSentHeadsNeitherStopTheListenerNorKeepNewcomersOut() throws Exception {
         try (ChildBroker broker = ChildBroker.start(HEAP, 1024);
              HonestProbe honest = new HonestProbe(broker)) {
             int budget = broker.tcpBudget();
@@ -45,9 +45,11 @@ class HostileClientsTest {
                 assertTrue(waitFor(() -> closed(one) >= 12, Duration.ofSeconds(5)), "12 refused: " + closed(one));
                 assertThat("refused at once, not after a timeout", maxLived(one, true), lessThan(2000L));
                 assertThat(closed(one), is(12));
+                int perAddressRefused = closed(one);
 
-                // More addresses, past the total: over it refused at accept, and the listener lives.
-                long pastTotalAt = honestClock(honest);
+                // More addresses, past the total: the listener lives, and newcomers still get in
+                // because the oldest connections that sent no request head make room.
+                long pastTotalAt = honest.nowMs();
                 int attempts = budget + 100 - 128;
                 List<AttackSocket> many = new ArrayList<>();
                 for (int a = 3; attempts > 0; a++) {
@@ -56,24 +58,27 @@ class HostileClientsTest {
                     many.addAll(openIdle("127.0.0." + a, n, broker.port, all, a % 2 == 0));
                     attempts -= n;
                 }
-                int expectRefused = 128 + many.size() - budget;
-                assertTrue(waitFor(() -> refusedAtOnce(many) >= expectRefused, Duration.ofSeconds(5)),
-                        "over the total refused at once: " + refusedAtOnce(many) + " of at least " + expectRefused);
+                assertTrue(waitFor(broker::answers, Duration.ofSeconds(5)), "a new request is answered while strangers fill the total");
+                assertTrue(honest.connectsNow(), "an honest CONNECT works while strangers fill the total");
+                assertTrue(waitFor(() -> broker.log().contains("oldest that sent no request head"), Duration.ofSeconds(5)),
+                        "idle strangers made room");
 
-                // Admitted ones that never complete a request head are closed at the 10 s deadline.
+                // Those never closed to make room are closed at the 10 s head deadline.
                 assertTrue(waitFor(() -> closed(all) == all.size(), Duration.ofSeconds(20)),
                         "all closed by the server: " + closed(all) + " of " + all.size());
                 long longest = maxLived(all, false);
                 assertThat("held no longer than the head deadline", longest, lessThanOrEqualTo(13_000L));
                 assertThat("closed by the deadline, not before", longest, greaterThanOrEqualTo(9_000L));
-                System.out.printf("idle flood: budget %d, %d connections from %d addresses, %d refused at accept,"
-                        + " the rest closed after at most %d ms; honest: %s%n", budget, all.size(),
-                        2 + (many.size() + 119) / 120, closed(one) + expectRefused, longest, honest.summary());
-                // Honest CONNECTs fail only while strangers fill the total, never after the deadline freed it.
+                long madeRoom = broker.sumOf("closed the (\\d+) oldest that sent no request head");
+                System.out.printf("idle flood: budget %d, %d connections from %d addresses, %d refused at accept per"
+                        + " address, %d closed to make room (the rest over the total refused), the others closed after at most %d ms; honest: %s%n%s%n", budget,
+                        all.size(), 2 + (many.size() + 119) / 120, perAddressRefused, madeRoom, longest, honest.summary(),
+                        broker.limitHits());
+                assertThat(madeRoom, greaterThanOrEqualTo(1L));
+                // An honest CONNECT may be refused only in the first moments, while every stranger is younger than 1 s.
                 for (HonestProbe.Try t : honest.failedConnects()) {
-                    assertThat("failed CONNECT outside the full window: " + t, t.atMs() - pastTotalAt, lessThan(13_000L));
-                    assertThat("failed CONNECT outside the full window: " + t, t.atMs() - pastTotalAt,
-                            greaterThanOrEqualTo(-1500L));
+                    assertThat("failed CONNECT: " + t, t.atMs() - pastTotalAt, lessThan(3_000L));
+                    assertThat("failed CONNECT: " + t, t.atMs() - pastTotalAt, greaterThanOrEqualTo(-1500L));
                 }
             } finally {
                 all.forEach(AttackSocket::close);
@@ -309,16 +314,7 @@ class HostileClientsTest {
         return null;
     }
 
-    private static long honestClock(HonestProbe honest) {
-        return honest.nowMs();
-    }
 
-    /** Closed by the server within 2 s of connecting: refused, not timed out. */
-    private static int refusedAtOnce(List<AttackSocket> sockets) {
-        synchronized (sockets) {
-            return (int) sockets.stream().mapToLong(AttackSocket::livedMs).filter(ms -> ms >= 0 && ms < 2000).count();
-        }
-    }
 
     private static int closed(List<AttackSocket> sockets) {
         synchronized (sockets) {
