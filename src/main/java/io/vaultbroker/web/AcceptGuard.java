@@ -28,8 +28,9 @@ import io.vaultbroker.broker.KeyedCounts;
 
 /**
  * Budgets for what a stranger can hold before CONNECT, enforced from TCP accept: connections in
- * total, connections per remote address, a deadline for each complete request head, and the
- * memory of all unauthenticated connections together.
+ * total (when full, the oldest connection idle for a second without a request head makes room,
+ * else the newcomer is refused), connections per remote address, a deadline for each complete
+ * request head, and the memory of all unauthenticated connections together.
  *
  * <p>Why our own guard: Helidon 4.5's {@code max-tcp-connections} is a semaphore taken before
  * {@code accept}, so over it connections wait in the kernel's backlog rather than being refused,
