@@ -23,8 +23,9 @@ import io.vaultbroker.feed.EventStore;
  * The broker: sessions, their subscriptions and the router that feeds them.
  *
  * <p>Threading: sessions are opened and closed on connection threads, admitted on their reader
- * thread, ticked by one scheduler thread; the session set and the per-subject and per-address
- * counts are concurrent maps changed with atomic compute calls.
+ * thread, ticked by one scheduler thread, which also closes the largest queues when all of them
+ * pass their budget; the session set and the per-subject and per-address counts are concurrent
+ * maps changed with atomic compute calls.
  */
 public final class Broker {
     private static final System.Logger LOG = System.getLogger(Broker.class.getName());
