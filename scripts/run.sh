@@ -59,6 +59,9 @@ if [[ ! -f "$jar" || ! -d target/libs ]] \
 fi
 
 read -r -a java_opts <<<"${JAVA_OPTS:-}"
+# Every client connection takes a file descriptor: run with the hard open-files limit, which the
+# broker reads at start to size its connection budget (limits.tcp-connections).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || note "could not raise the open-files limit above $(ulimit -n)"
 note "Starting vault-broker against $DB_CONNECTION_URL"
 # AppCDS: the first start writes a class-data archive beside the jar, later starts map it and
 # are ready about a third sooner; the JVM rebuilds it by itself when the jar changes.

@@ -20,6 +20,7 @@ import io.vaultbroker.auth.Authenticators;
 import io.vaultbroker.auth.TokenMinter;
 import io.vaultbroker.broker.Broker;
 import io.vaultbroker.broker.BrokerSettings;
+import io.vaultbroker.broker.SessionBudgets;
 import io.vaultbroker.db.DbSignatureLedger;
 import io.vaultbroker.db.Migrations;
 import io.vaultbroker.feed.EventStore;
@@ -54,6 +55,7 @@ public final class Application {
     private final Feed feed;
     private final DbClient db;
     private final Observability observability;
+    private final WebWiring web;
     private final Duration retrySpread;
     private final Duration drain;
     private final Jobs jobs;
@@ -64,8 +66,9 @@ public final class Application {
     }
 
     private Application(WebServer server, Broker broker, Feed feed, DbClient db, Observability observability,
-                        Duration retrySpread, Duration drain, Jobs jobs) {
+                        WebWiring web, Duration retrySpread, Duration drain, Jobs jobs) {
         this.server = server;
+        this.web = web;
         this.broker = broker;
         this.feed = feed;
         this.db = db;
@@ -106,7 +109,7 @@ public final class Application {
         }
 
         BrokerSettings settings = brokerSettings(config, version);
-        Broker broker = new Broker(settings, authenticator, new EventStore(db));
+        Broker broker = new Broker(settings, sessionBudgets(config.get("limits")), authenticator, new EventStore(db));
         Jobs jobs = jobs(config, db);
 
         Config feedConfig = config.get("feed");
@@ -143,34 +146,41 @@ public final class Application {
         Config limits = config.get("limits");
         WebWiring web;
         try {
-            web = new WebWiring(broker,
-                    limits.get("connections-total").asInt().orElse(50_000),
-                    limits.get("connections-per-address").asInt().orElse(128),
-                    limits.get("trusted-proxies").asList(String.class).orElse(List.of()),
-                    config.get("server.enable-proxy-protocol").asBoolean().orElse(false));
-        } catch (IllegalArgumentException e) {
+            web = new WebWiring(broker, webBudgets(config, settings));
+        } catch (IllegalArgumentException | IllegalStateException e) {
             jobs.scheduler().shutdownNow();
             broker.shutdown(Duration.ZERO, Duration.ZERO);
             feed.stop();
             db.close();
-            throw new StartupException(e.getMessage() + " (env LIMITS_TRUSTED_PROXIES_0, _1, ...)", e);
+            throw new StartupException(e.getMessage()
+                    + (e instanceof IllegalArgumentException ? " (env LIMITS_TRUSTED_PROXIES_0, _1, ...)" : ""), e);
         }
         // /observe/health (database and feed readiness) and /observe/metrics (the broker's meters).
         Observability observability = new Observability(broker, feed, db, web, config.get("server.features.observe"),
                 config.get("health.db-timeout").as(Duration.class).orElse(Duration.ofSeconds(2)));
         warnIfWildcardOrigin(config.get("server.protocols.websocket.origins"));
-        WebServer server = WebServer.builder()
-                .config(config.get("server"))
-                // Main's hook calls stop(), which tells sessions before the server stops; Helidon's
-                // own hook would run concurrently and drop the connections first.
-                .shutdownHook(false)
-                .addFeature(observability.feature())
-                // Security headers on every HTTP response, and the dashboard's list of brokers.
-                .routing(dashboard::routing)
-                .addRouting(web.wsRouting())
-                .build()
-                .start();
+        WebServer server;
+        try {
+            server = web.build(WebServer.builder()
+                    .config(config.get("server"))
+                    // Main's hook calls stop(), which tells sessions before the server stops; Helidon's
+                    // own hook would run concurrently and drop the connections first.
+                    .shutdownHook(false)
+                    .addFeature(observability.feature())
+                    // Security headers on every HTTP response, and the dashboard's list of brokers.
+                    .routing(dashboard::routing)
+                    .addRouting(web.wsRouting()))
+                    .start();
+        } catch (IllegalStateException e) {
+            jobs.scheduler().shutdownNow();
+            broker.shutdown(Duration.ZERO, Duration.ZERO);
+            web.close();
+            feed.stop();
+            db.close();
+            throw new StartupException(e.getMessage(), e);
+        }
         if (!server.isRunning() || server.port() < 0) {
+            web.close();
             jobs.scheduler().shutdownNow();
             broker.shutdown(Duration.ZERO, Duration.ZERO);
             feed.stop();
@@ -184,7 +194,7 @@ public final class Application {
             devTokens.print(server.port());
         }
         Config shutdown = config.get("shutdown");
-        return new Application(server, broker, feed, db, observability,
+        return new Application(server, broker, feed, db, observability, web,
                 shutdown.get("retry-spread").as(Duration.class).orElse(Duration.ofSeconds(30)),
                 shutdown.get("drain").as(Duration.class).orElse(Duration.ofSeconds(5)), jobs);
     }
@@ -244,6 +254,7 @@ public final class Application {
         jobs.scheduler().shutdownNow();
         broker.shutdown(retrySpread, drain);
         server.stop();
+        web.close();
         observability.close();
         feed.stop();
         db.close();
@@ -341,6 +352,30 @@ public final class Application {
                     + " instead, e.g. SERVER_PROTOCOLS_WEBSOCKET_ORIGINS_0=https://app.example.com"
                     + " SERVER_PROTOCOLS_WEBSOCKET_ORIGINS_1=https://admin.example.com");
         }
+    }
+
+    private static SessionBudgets sessionBudgets(Config limits) {
+        SessionBudgets d = SessionBudgets.defaults();
+        return new SessionBudgets(limits.get("outbox-max-age").as(Duration.class).orElse(d.outboxMaxAge()),
+                SessionBudgets.heapShare(limits.get("outbox-total-heap-percent").asInt().orElse(SessionBudgets.DEFAULT_HEAP_PERCENT)),
+                limits.get("client-frame-rate").asInt().orElse(d.frameRate()),
+                limits.get("client-frame-burst").asInt().orElse(d.frameBurst()),
+                limits.get("catch-up-rate").asInt().orElse(d.catchUpRate()));
+    }
+
+    private static WebWiring.Budgets webBudgets(Config config, BrokerSettings settings) {
+        Config limits = config.get("limits");
+        // The pool's connections and the feed's two are kept out of the connection budget.
+        int reserve = limits.get("open-files-reserve").asInt().orElse(64)
+                + config.get("db.connection.pool-size").asInt().orElse(8) + 2;
+        return new WebWiring.Budgets(limits.get("tcp-connections").asInt().orElse(0), reserve,
+                limits.get("connections-per-address").asInt().orElse(128),
+                limits.get("connections-total").asInt().orElse(50_000),
+                limits.get("request-head-timeout").as(Duration.class).orElse(Duration.ofSeconds(10)),
+                limits.get("unauthenticated-memory").asLong().orElse(64L * 1024 * 1024),
+                settings.stompLimits().maxFrameBytes(),
+                limits.get("trusted-proxies").asList(String.class).orElse(List.of()),
+                config.get("server.enable-proxy-protocol").asBoolean().orElse(false));
     }
 
     private static BrokerSettings brokerSettings(Config config, String version) {

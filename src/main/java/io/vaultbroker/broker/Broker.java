@@ -2,6 +2,8 @@ package io.vaultbroker.broker;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -11,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import io.vaultbroker.auth.Authenticator;
 import io.vaultbroker.auth.Principal;
@@ -20,13 +23,17 @@ import io.vaultbroker.feed.EventStore;
  * The broker: sessions, their subscriptions and the router that feeds them.
  *
  * <p>Threading: sessions are opened and closed on connection threads, admitted on their reader
- * thread, ticked by one scheduler thread; the session set and the per-subject and per-address
- * counts are concurrent maps changed with atomic compute calls.
+ * thread, ticked by one scheduler thread, which also closes the largest queues when all of them
+ * pass their budget; the session set and the per-subject and per-address counts are concurrent
+ * maps changed with atomic compute calls.
  */
 public final class Broker {
     private static final System.Logger LOG = System.getLogger(Broker.class.getName());
 
     private final BrokerSettings settings;
+    private final SessionBudgets budgets;
+    private final QueueBudget queueBudget;
+    private volatile Consumer<Transport> onAuthenticated = t -> { };
     private final Authenticator authenticator;
     private final BrokerStats stats = new BrokerStats();
     private final ExecutorService writers = Executors.newVirtualThreadPerTaskExecutor();
@@ -38,7 +45,15 @@ public final class Broker {
     private final KeyedCounts perAddress;
 
     public Broker(BrokerSettings settings, Authenticator authenticator, EventStore store) {
+        this(settings, SessionBudgets.defaults(), authenticator, store);
+    }
+
+    public Broker(BrokerSettings settings, SessionBudgets budgets, Authenticator authenticator, EventStore store) {
         this.settings = settings;
+        this.budgets = budgets;
+        this.queueBudget = new QueueBudget(budgets.outboxTotalBytes());
+        // Off the offering thread (the feed, a reader): closing sessions takes a scan of all of them.
+        this.queueBudget.onOver(() -> scheduler.execute(this::enforceQueueBudget));
         this.authenticator = authenticator;
         this.perSubject = new KeyedCounts(settings.maxSessionsPerSubject());
         this.perAddress = new KeyedCounts(settings.maxSessionsPerAddress());
@@ -48,6 +63,24 @@ public final class Broker {
     /** Starts the ticker that enforces timeouts, expiry and heart-beats. */
     public void start() {
         scheduler.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Tells the web layer when a connection's session has authenticated, so that it leaves the
+     * budgets of unauthenticated connections. Set once, before the server starts.
+     */
+    public void onAuthenticated(Consumer<Transport> listener) {
+        this.onAuthenticated = listener;
+    }
+
+    /** Counts a limit the web layer enforced (refused connections, timeouts), for metrics. */
+    public void limitHit(String limit) {
+        stats.limitHit(limit);
+    }
+
+    /** Bytes the send queues of all sessions hold now (estimated). */
+    public long queuedBytes() {
+        return queueBudget.used();
     }
 
     /** A new STOMP session on a just-opened WebSocket. */
@@ -108,6 +141,14 @@ public final class Broker {
         return settings;
     }
 
+    SessionBudgets budgets() {
+        return budgets;
+    }
+
+    QueueBudget queueBudget() {
+        return queueBudget;
+    }
+
     Authenticator authenticator() {
         return authenticator;
     }
@@ -131,6 +172,7 @@ public final class Broker {
         }
         s.principal = p;
         s.admitted = true;
+        onAuthenticated.accept(s.transport);
         return null;
     }
 
@@ -166,9 +208,56 @@ public final class Broker {
                     s.transportGone();
                     continue;
                 }
+                if (!s.isEnded() && !s.outbox.isFinishing()
+                        && s.outbox.oldestAgeNanos(now) > budgets.outboxMaxAge().toNanos()) {
+                    stats.limitHit("outbox-age");
+                    s.slowConsumer();
+                    continue;
+                }
                 s.tick(now, wallClock);
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "tick failed for session " + s.id, e);
+            }
+        }
+    }
+
+    /**
+     * All queues together hold more than their budget: closes the sessions with the largest
+     * queues as slow consumers (which drops their queues) until the rest fit. Runs on the ticker.
+     */
+    private void enforceQueueBudget() {
+        try {
+            if (!queueBudget.over()) {
+                return;
+            }
+            List<Session> bySize = new ArrayList<>();
+            for (Session s : sessions) {
+                if (!s.isEnded() && s.outbox.queuedChars() > 0) {
+                    bySize.add(s);
+                }
+            }
+            // Sizes change while sorting: sort on a copy of each, not on the live value.
+            List<long[]> sizes = new ArrayList<>(bySize.size());
+            for (int i = 0; i < bySize.size(); i++) {
+                sizes.add(new long[] {bySize.get(i).outbox.queuedChars(), i});
+            }
+            sizes.sort(Comparator.comparingLong((long[] a) -> a[0]).reversed());
+            int closed = 0;
+            for (long[] e : sizes) {
+                if (!queueBudget.over()) {
+                    break;
+                }
+                stats.limitHit("outbox-total");
+                bySize.get((int) e[1]).slowConsumer();
+                closed++;
+            }
+            LOG.log(System.Logger.Level.WARNING, "send queues of all sessions passed their budget of "
+                    + queueBudget.max() + " bytes; closed the " + closed + " largest as slow consumers");
+        } finally {
+            queueBudget.enforced();
+            if (queueBudget.over()) {
+                // Offers kept coming while we closed: look again rather than wait for the next one.
+                scheduler.schedule(() -> queueBudget.add(0), 10, TimeUnit.MILLISECONDS);
             }
         }
     }

@@ -16,6 +16,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * written as one WebSocket message when {@code coalesce} is set (STOMP allows several frames per
  * message), which saves a write per frame under load.
  *
+ * <p>Every queued message carries the time it was queued, so the broker's ticker can see a
+ * queue whose oldest message waited too long (a consumer that reads, but too slowly), and every
+ * message is also counted against the {@link QueueBudget} of all sessions together.
+ *
  * <p>Threading: {@link #offer} and {@link #finish} from any thread; at most one drainer runs at a
  * time (guarded by {@code draining}), on a virtual thread of the given executor.
  */
@@ -30,7 +34,10 @@ final class Outbox {
     private record Close(String lastText, int code, String reason) {
     }
 
-    private final ConcurrentLinkedQueue<String> queue = new ConcurrentLinkedQueue<>();
+    private record Queued(String text, long atNanos) {
+    }
+
+    private final ConcurrentLinkedQueue<Queued> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger frames = new AtomicInteger();
     private final AtomicLong chars = new AtomicLong();
     private final AtomicBoolean draining = new AtomicBoolean();
@@ -42,12 +49,21 @@ final class Outbox {
     private final long maxChars;
     private final boolean coalesce;
     private final Runnable onTransportFailure;
+    private final QueueBudget budget;
     private volatile Close close;
+    // When the drainer's current write began; 0 while it is not writing.
+    private volatile long writingSinceNanos;
     private volatile boolean transportClosed;
     private volatile long lastWriteNanos = System.nanoTime();
 
     Outbox(Transport transport, Executor executor, ScheduledExecutorService scheduler, int maxFrames, long maxBytes,
            boolean coalesce, Runnable onTransportFailure) {
+        this(transport, executor, scheduler, maxFrames, maxBytes, coalesce, onTransportFailure, new QueueBudget(Long.MAX_VALUE));
+    }
+
+    Outbox(Transport transport, Executor executor, ScheduledExecutorService scheduler, int maxFrames, long maxBytes,
+           boolean coalesce, Runnable onTransportFailure, QueueBudget budget) {
+        this.budget = budget;
         this.transport = transport;
         this.executor = executor;
         this.scheduler = scheduler;
@@ -69,7 +85,8 @@ final class Outbox {
             chars.addAndGet(-text.length());
             return Offer.FULL;
         }
-        queue.add(text);
+        queue.add(new Queued(text, System.nanoTime()));
+        budget.add(QueueBudget.weight(text));
         kick();
         return Offer.QUEUED;
     }
@@ -126,11 +143,34 @@ final class Outbox {
         return frames.get();
     }
 
+    /** Characters queued now (what the per-session byte bound counts). */
+    long queuedChars() {
+        return chars.get();
+    }
+
+    /**
+     * How long the oldest message not yet written has waited: the head of the queue, or the
+     * write in progress when that one is blocked; 0 when nothing waits.
+     */
+    long oldestAgeNanos(long nowNanos) {
+        long oldest = nowNanos;
+        Queued head = queue.peek();
+        if (head != null) {
+            oldest = head.atNanos();
+        }
+        long writing = writingSinceNanos;
+        if (writing != 0 && writing - oldest < 0) {
+            oldest = writing;
+        }
+        return Math.max(0, nowNanos - oldest);
+    }
+
     private void discard() {
-        String s;
-        while ((s = queue.poll()) != null) {
+        Queued q;
+        while ((q = queue.poll()) != null) {
             frames.decrementAndGet();
-            chars.addAndGet(-s.length());
+            chars.addAndGet(-q.text().length());
+            budget.subtract(QueueBudget.weight(q.text()));
         }
     }
 
@@ -150,7 +190,12 @@ final class Outbox {
                         discard();
                         break;
                     }
-                    transport.send(batch);
+                    writingSinceNanos = batchSinceNanos;
+                    try {
+                        transport.send(batch);
+                    } finally {
+                        writingSinceNanos = 0;
+                    }
                     lastWriteNanos = System.nanoTime();
                 }
                 Close c = close;
@@ -180,9 +225,19 @@ final class Outbox {
 
     // Drainer-only: a message taken from the queue that did not fit into the previous batch.
     private String carry;
+    private long carrySinceNanos;
+    // Drainer-only: when the oldest message of the batch next() returned was queued.
+    private long batchSinceNanos;
 
     private String next() {
-        String first = carry != null ? carry : take();
+        String first;
+        if (carry != null) {
+            first = carry;
+            batchSinceNanos = carrySinceNanos;
+        } else {
+            first = take();
+            batchSinceNanos = takenSinceNanos;
+        }
         carry = null;
         if (first == null || !coalesce) {
             return first;
@@ -192,6 +247,7 @@ final class Outbox {
         while ((more = take()) != null) {
             if ((sb == null ? first.length() : sb.length()) + more.length() > COALESCE_CHARS) {
                 carry = more;
+                carrySinceNanos = takenSinceNanos;
                 break;
             }
             if (sb == null) {
@@ -202,12 +258,18 @@ final class Outbox {
         return sb == null ? first : sb.toString();
     }
 
+    // Drainer-only: when the message take() last returned was queued.
+    private long takenSinceNanos;
+
     private String take() {
-        String s = queue.poll();
-        if (s != null) {
-            frames.decrementAndGet();
-            chars.addAndGet(-s.length());
+        Queued q = queue.poll();
+        if (q == null) {
+            return null;
         }
-        return s;
+        frames.decrementAndGet();
+        chars.addAndGet(-q.text().length());
+        budget.subtract(QueueBudget.weight(q.text()));
+        takenSinceNanos = q.atNanos();
+        return q.text();
     }
 }

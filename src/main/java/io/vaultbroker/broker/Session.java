@@ -34,7 +34,7 @@ abstract class Session {
         this.id = id;
         BrokerSettings s = broker.settings();
         this.outbox = new Outbox(transport, broker.writers(), broker.scheduler(), s.outboxFrames(), s.outboxBytes(),
-                coalesce, this::transportGone);
+                coalesce, this::transportGone, broker.queueBudget());
     }
 
     /** Renders an event for one of this session's subscriptions. */

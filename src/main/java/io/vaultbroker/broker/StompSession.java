@@ -34,11 +34,17 @@ public final class StompSession extends Session {
     private volatile long clientBeatMs;
     private volatile long serverBeatMs;
     private volatile long frames;
+    // Reader-thread only, like the decoder.
+    private final TokenBucket frameRate;
+    private final TokenBucket catchUpRate;
 
     StompSession(Broker broker, Transport transport, String id, String upgradeHost) {
         super(broker, transport, id, true);
         this.decoder = new StompDecoder(broker.settings().stompLimits());
         this.upgradeHost = upgradeHost;
+        SessionBudgets b = broker.budgets();
+        this.frameRate = new TokenBucket(b.frameRate(), b.frameBurst(), openedNanos);
+        this.catchUpRate = new TokenBucket(b.catchUpRate(), b.catchUpRate(), openedNanos);
     }
 
     /** Feeds bytes received on the WebSocket (a whole message or a fragment of one). */
@@ -61,6 +67,12 @@ public final class StompSession extends Session {
                 case StompDecoder.Frame f -> {
                     frames++;
                     broker.stats().framesIn.increment();
+                    if (!frameRate.take(lastInboundNanos)) {
+                        broker.stats().limitHit("client-frame-rate");
+                        error("too many frames", "at most " + broker.budgets().frameRate() + " frames/s, bursts of "
+                                + broker.budgets().frameBurst(), null);
+                        return;
+                    }
                     handle(f.frame());
                 }
             }
@@ -196,6 +208,14 @@ public final class StompSession extends Session {
             return;
         }
         Long resumeAfter = resume.orNull();
+        // Counted here, not in the router: a snapshot or replay is a database query, so a client
+        // that SUBSCRIBEs and UNSUBSCRIBEs in a loop must not queue one per frame.
+        if (d.fromTable() && (resumeAfter != null || d.hasSnapshot()) && !catchUpRate.take(System.nanoTime())) {
+            broker.stats().limitHit("catch-up-rate");
+            error("too many catch-ups", "at most " + broker.budgets().catchUpRate() + " SUBSCRIBEs with a snapshot"
+                    + " or replay per second", receipt);
+            return;
+        }
         Subscription s = new Subscription(this, subId, d, !ack.equals("auto"));
         subscriptions.put(subId, s);
         // The receipt goes first: catch-up messages follow it, live ones after those.

@@ -2,44 +2,35 @@ package io.vaultbroker.web;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
-import io.vaultbroker.broker.KeyedCounts;
-
 /**
- * Counts open WebSocket connections in total and per remote address, so a flood of
- * unauthenticated sockets is refused before it costs a session.
- * Thread-safe: an atomic total and {@link KeyedCounts} per address.
+ * Counts open WebSocket connections in total, so that they stay within their budget whatever
+ * the TCP budget allows. Per-address counts start earlier, at accept ({@link AcceptGuard}).
+ * Thread-safe: an atomic total.
  */
 final class ConnectionLimits {
     private final int maxTotal;
     private final AtomicInteger total = new AtomicInteger();
-    private final KeyedCounts perAddress;
 
-    ConnectionLimits(int maxTotal, int maxPerAddress) {
+    ConnectionLimits(int maxTotal) {
         this.maxTotal = maxTotal;
-        this.perAddress = new KeyedCounts(maxPerAddress);
     }
 
-    /** A cheap early check at the upgrade (no address known yet). */
+    /** A cheap early check at the upgrade. */
     boolean full() {
         return total.get() >= maxTotal;
     }
 
-    /** Counts a new connection; false (and nothing counted) when a limit would be passed. */
-    boolean open(String address) {
+    /** Counts a new connection; false (and nothing counted) when the total would be passed. */
+    boolean tryOpen() {
         if (total.incrementAndGet() > maxTotal) {
-            total.decrementAndGet();
-            return false;
-        }
-        if (!perAddress.take(address)) {
             total.decrementAndGet();
             return false;
         }
         return true;
     }
 
-    void close(String address) {
+    void close() {
         total.decrementAndGet();
-        perAddress.give(address);
     }
 
     int open() {

@@ -9,8 +9,10 @@ import io.helidon.websocket.WsSession;
 import io.helidon.websocket.WsUpgradeException;
 
 /**
- * What both WebSocket endpoints share: a connection is counted under its remote address from
- * open to close, refused when a limit is reached, and its close is reported exactly once —
+ * What both WebSocket endpoints share: a connection is counted in the WebSocket total from open
+ * to close (its place under its remote address was taken at accept, see {@link AcceptGuard}, and
+ * is given back once its session authenticates), refused when a limit is reached, and its close
+ * is reported exactly once —
  * by Helidon's callbacks, or by the transport when Helidon never calls them (a dropped socket).
  * Threading: Helidon calls it on the connection's own thread, one callback at a time; only
  * {@code closed} is touched from elsewhere.
@@ -18,16 +20,19 @@ import io.helidon.websocket.WsUpgradeException;
 abstract class CountedEndpoint implements WsListener {
     private final ConnectionLimits limits;
     private final RemoteAddresses addresses;
+    private final AcceptGuard guard;
     private final AtomicBoolean closed = new AtomicBoolean();
     private String forwardedFor;
     private String remote;
     private boolean counted;
+    private AcceptGuard.Ticket ticket;
     /** The upgrade's {@code Host} header. */
     String host;
 
-    CountedEndpoint(ConnectionLimits limits, RemoteAddresses addresses) {
+    CountedEndpoint(ConnectionLimits limits, RemoteAddresses addresses, AcceptGuard guard) {
         this.limits = limits;
         this.addresses = addresses;
+        this.guard = guard;
     }
 
     /** Refuses the upgrade when the server is full, and keeps what the session needs later. */
@@ -39,6 +44,13 @@ abstract class CountedEndpoint implements WsListener {
         forwardedFor = addresses.forwardedFor(headers);
     }
 
+    /** A whole message arrived; see {@link AcceptGuard.Ticket#spoke()}. */
+    final void spoke() {
+        if (ticket != null) {
+            ticket.spoke();
+        }
+    }
+
     /** The connection is open and counted: start its session. */
     abstract void opened(WsTransport transport);
 
@@ -48,12 +60,17 @@ abstract class CountedEndpoint implements WsListener {
     @Override
     public final void onOpen(WsSession ws) {
         remote = addresses.resolve(ws.socketContext().remotePeer().address(), forwardedFor);
-        if (!limits.open(remote)) {
+        ticket = guard.ticket(ws.socketContext());
+        if (ticket != null && !guard.upgraded(ticket, remote)) {
+            ws.close(1008, "too many connections");
+            return;
+        }
+        if (!limits.tryOpen()) {
             ws.close(1008, "too many connections");
             return;
         }
         counted = true;
-        opened(new WsTransport(ws, remote, this::ended));
+        opened(new WsTransport(ws, remote, this::ended, ticket == null ? () -> { } : ticket::authenticated));
     }
 
     @Override
@@ -72,7 +89,7 @@ abstract class CountedEndpoint implements WsListener {
         }
         gone();
         if (counted) {
-            limits.close(remote);
+            limits.close();
         }
     }
 }

@@ -108,6 +108,12 @@ final class RemoteAddresses {
         return peer.getHostAddress();
     }
 
+    /** Whether a peer address, as the accept guard sees it ({@code getHostAddress()} text), is a trusted proxy. */
+    boolean trusts(String address) {
+        InetAddress a = address == null ? null : parseHop(address);
+        return a != null && isTrusted(a);
+    }
+
     private boolean isTrusted(InetAddress address) {
         for (Range r : trusted) {
             if (r.contains(address)) {

@@ -27,8 +27,8 @@ final class SeedEndpoint extends CountedEndpoint {
     private String resumeAfter;
     private JsonSession session;
 
-    SeedEndpoint(Broker broker, ConnectionLimits limits, RemoteAddresses addresses) {
-        super(limits, addresses);
+    SeedEndpoint(Broker broker, ConnectionLimits limits, RemoteAddresses addresses, AcceptGuard guard) {
+        super(limits, addresses, guard);
         this.broker = broker;
     }
 
@@ -65,6 +65,7 @@ final class SeedEndpoint extends CountedEndpoint {
 
     @Override
     public void onMessage(WsSession ws, String text, boolean last) {
+        spoke();
         if (session != null && last) {
             session.onData();
         }
@@ -72,6 +73,7 @@ final class SeedEndpoint extends CountedEndpoint {
 
     @Override
     public void onMessage(WsSession ws, BufferData buffer, boolean last) {
+        spoke();
         if (session != null && last) {
             session.onData();
         }

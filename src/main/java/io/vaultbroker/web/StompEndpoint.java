@@ -26,8 +26,8 @@ final class StompEndpoint extends CountedEndpoint {
     private final Broker broker;
     private StompSession session;
 
-    StompEndpoint(Broker broker, ConnectionLimits limits, RemoteAddresses addresses) {
-        super(limits, addresses);
+    StompEndpoint(Broker broker, ConnectionLimits limits, RemoteAddresses addresses, AcceptGuard guard) {
+        super(limits, addresses, guard);
         this.broker = broker;
     }
 
@@ -57,6 +57,7 @@ final class StompEndpoint extends CountedEndpoint {
 
     @Override
     public void onMessage(WsSession ws, String text, boolean last) {
+        spoke();
         if (session != null) {
             session.onData(text.getBytes(StandardCharsets.UTF_8));
         }
@@ -64,6 +65,7 @@ final class StompEndpoint extends CountedEndpoint {
 
     @Override
     public void onMessage(WsSession ws, BufferData buffer, boolean last) {
+        spoke();
         if (session != null) {
             byte[] bytes = new byte[buffer.available()];
             buffer.read(bytes);

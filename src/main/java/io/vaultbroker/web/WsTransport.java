@@ -15,12 +15,22 @@ final class WsTransport implements Transport {
     private final WsSession ws;
     private final String remote;
     private final Runnable gone;
+    private final Runnable authenticated;
 
-    /** @param gone releases the connection's place; run when {@link #isOpen()} finds the socket closed */
-    WsTransport(WsSession ws, String remote, Runnable gone) {
+    /**
+     * @param gone          releases the connection's place; run when {@link #isOpen()} finds the socket closed
+     * @param authenticated takes the connection out of the budgets of unauthenticated ones
+     */
+    WsTransport(WsSession ws, String remote, Runnable gone, Runnable authenticated) {
         this.ws = ws;
         this.remote = remote;
         this.gone = gone;
+        this.authenticated = authenticated;
+    }
+
+    /** The session authenticated (CONNECTED, or the seed endpoint's token accepted). */
+    void authenticated() {
+        authenticated.run();
     }
 
     @Override

@@ -1,0 +1,116 @@
+package io.vaultbroker.it;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.vaultbroker.Application;
+import io.vaultbroker.stomp.StompCommand;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.lessThanOrEqualTo;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Client frames and catch-ups per session, at the defaults (burst 1,000 frames, 10 catch-ups a
+ * second), on both sides of each limit, over a real WebSocket. Many frames go in one WebSocket
+ * message (STOMP allows it), so they arrive at one instant and no refill blurs the bound.
+ */
+class SessionRatesEndToEndTest {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static Application app;
+
+    @BeforeAll
+    static void start() throws Exception {
+        app = TestBroker.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        app.stop();
+    }
+
+    private static String acks(int n) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            sb.append("ACK\nid:x\nreceipt:a").append(i).append("\n\n\0");
+        }
+        return sb.toString();
+    }
+
+    @Test
+    void aBurstUpToTheLimitIsServedAndOnePastItIsTooManyFrames() throws Exception {
+        String pk = TestBroker.pubkey();
+        try (StompTestClient within = StompTestClient.connect(app.port(), TestBroker.userToken(pk))) {
+            // CONNECT took one of the 1,000.
+            within.sendRaw(acks(999));
+            List<StompTestClient.Received> got = within.collectUntil(l -> l.size() == 999, WAIT);
+            assertThat(got.size(), is(999));
+            assertTrue(got.stream().allMatch(r -> r.command() == StompCommand.RECEIPT), "only RECEIPTs");
+            within.subscribe("b", "/user/" + pk + "/balance");
+            LimitsEndToEndTest.honestStillServed(within, pk);
+        }
+        try (StompTestClient over = StompTestClient.connect(app.port(), TestBroker.userToken(TestBroker.pubkey()))) {
+            over.sendRaw(acks(1100));
+            List<StompTestClient.Received> got = over.collectUntil(
+                    l -> !l.isEmpty() && l.getLast().command() == StompCommand.ERROR, WAIT);
+            StompTestClient.Received last = got.getLast();
+            assertThat(last.command(), is(StompCommand.ERROR));
+            assertThat(last.header("message"), is("too many frames"));
+            // The frames within the burst were answered; none after it.
+            assertThat(got.size() - 1, greaterThanOrEqualTo(999));
+            assertThat(got.size() - 1, lessThanOrEqualTo(1005));
+            assertTrue(over.awaitClosed(WAIT));
+        }
+    }
+
+    /** Ten SUBSCRIBE/UNSUBSCRIBE pairs that need a snapshot, and forty plain pairs that do not. */
+    private static String tenCatchUps(String pk) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 10; i++) {
+            sb.append("SUBSCRIBE\nid:s").append(i).append("\ndestination:/user/").append(pk).append("/balance\nreceipt:s")
+                    .append(i).append("\n\n\0UNSUBSCRIBE\nid:s").append(i).append("\nreceipt:u").append(i).append("\n\n\0");
+        }
+        // Plain subscriptions (no snapshot, no replay) are no catch-ups: only the frame rate counts them.
+        for (int i = 0; i < 40; i++) {
+            sb.append("SUBSCRIBE\nid:t").append(i).append("\ndestination:/user/").append(pk).append("/tx\n\n\0")
+                    .append("UNSUBSCRIBE\nid:t").append(i).append("\n\n\0");
+        }
+        return sb.toString();
+    }
+
+    @Test
+    void tenCatchUpsAtOnceAreServedAndTheEleventhIsTooManyCatchUps() throws Exception {
+        String pk = TestBroker.pubkey();
+        try (StompTestClient c = StompTestClient.connect(app.port(), TestBroker.userToken(pk))) {
+            c.sendRaw(tenCatchUps(pk));
+            List<StompTestClient.Received> got = c.collectUntil(l -> l.size() == 20
+                    || l.stream().anyMatch(r -> r.command() == StompCommand.ERROR), WAIT);
+            assertTrue(got.stream().allMatch(r -> r.command() == StompCommand.RECEIPT), "20 RECEIPTs, no ERROR: " + got);
+            assertThat(got.size(), is(20));
+            // Still served: a further plain subscription gets its receipt and rows.
+            c.subscribe("b", "/user/" + pk + "/tx");
+            long id = TestDb.insert("transaction_confirmed", pk, "{\"honest\":true}");
+            assertTrue(c.collectUntil(l -> !l.isEmpty() && Long.toString(id).equals(l.getLast().header("message-id")), WAIT)
+                    .stream().anyMatch(r -> Long.toString(id).equals(r.header("message-id"))), "row received");
+        }
+        String other = TestBroker.pubkey();
+        try (StompTestClient c = StompTestClient.connect(app.port(), TestBroker.userToken(other))) {
+            // The eleventh in the same message, at the same instant.
+            c.sendRaw(tenCatchUps(other) + "SUBSCRIBE\nid:s10\ndestination:/user/" + other + "/balance\nreceipt:s10\n\n\0");
+            List<StompTestClient.Received> got = c.collectUntil(
+                    l -> !l.isEmpty() && l.getLast().command() == StompCommand.ERROR, WAIT);
+            assertThat(got.size(), is(21));
+            assertThat(got.getLast().command(), is(StompCommand.ERROR));
+            assertThat(got.getLast().header("message"), is("too many catch-ups"));
+            assertThat(got.getLast().header("receipt-id"), is("s10"));
+            assertTrue(c.awaitClosed(WAIT));
+        }
+    }
+}
