@@ -65,5 +65,6 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || note "could not raise the open-files li
 note "Starting vault-broker against $DB_CONNECTION_URL"
 # AppCDS: the first start writes a class-data archive beside the jar, later starts map it and
 # are ready about a third sooner; the JVM rebuilds it by itself when the jar changes.
-exec java -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=target/vault-broker.jsa -Xlog:cds=off -Xlog:cds+dynamic=off \
+# ExitOnOutOfMemoryError: a JVM that ran out of memory once is not to be trusted; exit, be restarted.
+exec java -XX:+ExitOnOutOfMemoryError -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=target/vault-broker.jsa -Xlog:cds=off -Xlog:cds+dynamic=off \
   "${java_opts[@]+"${java_opts[@]}"}" -Dhelidon.config.profile=dev -jar "$jar"

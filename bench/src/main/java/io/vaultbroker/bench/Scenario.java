@@ -26,7 +26,7 @@ enum Scenario {
     HOSTILE("2,000 sessions at 2,000 events/s, -Xmx512m, under 3 attacks in turn (idle TCP + half heads, half-sent"
             + " 1 MiB frames, pinned send queues): per phase p99, lost, CONNECTs, heap peak, health after",
             "users", "1000", "devices", "2", "rate", "2000", "producers", "4", "drain-timeout", "5",
-            "connect-timeout", "30", "broker-java-opts", "-Xmx512m", "broker-nofile", "8192",
+            "connect-timeout", "30", "broker-java-opts", "-Xmx512m -XX:+ExitOnOutOfMemoryError", "broker-nofile", "8192",
             "phases", "baseline,idle,frames,pinned", "baseline-seconds", "10", "phase-seconds", "20",
             "honest-per-address", "100", "attack-addresses", "4", "half-heads", "3000", "idle-extra", "500",
             "frame-connections-per-address", "128", "pinned-sessions", "100", "pinned-bytes", "8178892",
@@ -61,7 +61,7 @@ enum Scenario {
         COMMON.put("pg-user", "postgres");
         COMMON.put("pg-password", "");
         COMMON.put("broker-jar", "target/vault-broker.jar");
-        COMMON.put("broker-java-opts", "-Xmx1g -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=target/vault-broker.jsa");
+        COMMON.put("broker-java-opts", "-Xmx1g -XX:+ExitOnOutOfMemoryError -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=target/vault-broker.jsa");
         COMMON.put("broker-env", "");
         COMMON.put("jfr", "");
         COMMON.put("out", "bench/target/results");
