@@ -44,7 +44,9 @@ public final class StompSession extends Session {
         this.upgradeHost = upgradeHost;
         SessionBudgets b = broker.budgets();
         this.frameRate = new TokenBucket(b.frameRate(), b.frameBurst(), openedNanos);
-        this.catchUpRate = new TokenBucket(b.catchUpRate(), b.catchUpRate(), openedNanos);
+        // The burst lets a page open every subscription it may hold at once; the rate stops a loop.
+        this.catchUpRate = new TokenBucket(b.catchUpRate(),
+                Math.max(b.catchUpRate(), broker.settings().maxSubscriptionsPerSession()), openedNanos);
     }
 
     /** Feeds bytes received on the WebSocket (a whole message or a fragment of one). */

@@ -18,8 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Client frames and catch-ups per session, at the defaults (burst 1,000 frames, 10 catch-ups a
- * second), on both sides of each limit, over a real WebSocket. Many frames go in one WebSocket
+ * Client frames and catch-ups per session, at the defaults (burst 1,000 frames; 10 catch-ups a
+ * second with a burst of 64, as many as a session may hold subscriptions), on both sides of each limit, over a real WebSocket. Many frames go in one WebSocket
  * message (STOMP allows it), so they arrive at one instant and no refill blurs the bound.
  */
 class SessionRatesEndToEndTest {
@@ -71,9 +71,11 @@ class SessionRatesEndToEndTest {
     }
 
     /** Ten SUBSCRIBE/UNSUBSCRIBE pairs that need a snapshot, and forty plain pairs that do not. */
-    private static String tenCatchUps(String pk) {
+    private static final int CATCH_UP_BURST = 64;
+
+    private static String burstOfCatchUps(String pk) {
         StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 10; i++) {
+        for (int i = 0; i < CATCH_UP_BURST; i++) {
             sb.append("SUBSCRIBE\nid:s").append(i).append("\ndestination:/user/").append(pk).append("/balance\nreceipt:s")
                     .append(i).append("\n\n\0UNSUBSCRIBE\nid:s").append(i).append("\nreceipt:u").append(i).append("\n\n\0");
         }
@@ -86,14 +88,14 @@ class SessionRatesEndToEndTest {
     }
 
     @Test
-    void tenCatchUpsAtOnceAreServedAndTheEleventhIsTooManyCatchUps() throws Exception {
+    void aBurstOfCatchUpsAtOnceIsServedAndOneMoreIsTooManyCatchUps() throws Exception {
         String pk = TestBroker.pubkey();
         try (StompTestClient c = StompTestClient.connect(app.port(), TestBroker.userToken(pk))) {
-            c.sendRaw(tenCatchUps(pk));
-            List<StompTestClient.Received> got = c.collectUntil(l -> l.size() == 20
+            c.sendRaw(burstOfCatchUps(pk));
+            List<StompTestClient.Received> got = c.collectUntil(l -> l.size() == 2 * CATCH_UP_BURST
                     || l.stream().anyMatch(r -> r.command() == StompCommand.ERROR), WAIT);
-            assertTrue(got.stream().allMatch(r -> r.command() == StompCommand.RECEIPT), "20 RECEIPTs, no ERROR: " + got);
-            assertThat(got.size(), is(20));
+            assertTrue(got.stream().allMatch(r -> r.command() == StompCommand.RECEIPT), "RECEIPTs only, no ERROR: " + got);
+            assertThat(got.size(), is(2 * CATCH_UP_BURST));
             // Still served: a further plain subscription gets its receipt and rows.
             c.subscribe("b", "/user/" + pk + "/tx");
             long id = TestDb.insert("transaction_confirmed", pk, "{\"honest\":true}");
@@ -102,14 +104,14 @@ class SessionRatesEndToEndTest {
         }
         String other = TestBroker.pubkey();
         try (StompTestClient c = StompTestClient.connect(app.port(), TestBroker.userToken(other))) {
-            // The eleventh in the same message, at the same instant.
-            c.sendRaw(tenCatchUps(other) + "SUBSCRIBE\nid:s10\ndestination:/user/" + other + "/balance\nreceipt:s10\n\n\0");
+            // One more in the same message, at the same instant.
+            c.sendRaw(burstOfCatchUps(other) + "SUBSCRIBE\nid:sx\ndestination:/user/" + other + "/balance\nreceipt:sx\n\n\0");
             List<StompTestClient.Received> got = c.collectUntil(
                     l -> !l.isEmpty() && l.getLast().command() == StompCommand.ERROR, WAIT);
-            assertThat(got.size(), is(21));
+            assertThat(got.size(), is(2 * CATCH_UP_BURST + 1));
             assertThat(got.getLast().command(), is(StompCommand.ERROR));
             assertThat(got.getLast().header("message"), is("too many catch-ups"));
-            assertThat(got.getLast().header("receipt-id"), is("s10"));
+            assertThat(got.getLast().header("receipt-id"), is("sx"));
             assertTrue(c.awaitClosed(WAIT));
         }
     }
