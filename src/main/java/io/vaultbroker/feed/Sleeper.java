@@ -1,7 +1,6 @@
 package io.vaultbroker.feed;
 
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.locks.Condition;
@@ -10,32 +9,28 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.postgresql.PGConnection;
 
 /**
- * The feed's side of the wake-up protocol (migration V3): a feed that is asleep holds an exclusive
- * advisory lock on its slot, and a producer's trigger notifies exactly when it cannot take that
- * lock shared. The trigger asks the lock manager, not a table, so its answer is live whatever the
- * producer's isolation level or snapshot; a producer that took the lock shared (and so will not
- * notify) keeps it until it ends, so once the feed holds its lock every such producer has ended,
- * and one more read sees all they committed. While the feed waits for its lock, producers already
- * notify (a lock request queued behind them conflicts with theirs).
+ * The feed's side of the wake-up protocol (migration V3): a feed that is asleep holds
+ * {@code vault_broker_wake} in SHARE mode, and a producer's trigger notifies exactly when it cannot
+ * take that table in ROW EXCLUSIVE mode at once. The trigger asks the lock manager, not a table's
+ * rows, so its answer is live whatever the producer's isolation level or snapshot; a producer that
+ * took the lock (and so will not notify) keeps it until it ends, so once the feed holds its lock
+ * every such producer has ended, and one more read sees all they committed. While the feed waits
+ * for its lock, producers already notify (their request conflicts with the queued one). SHARE locks
+ * do not conflict with each other, so every instance's feed can sleep at once.
  *
- * <p>The lock lives on a connection of its own, used by one virtual thread: waiting for it must
- * not stop the feed from reading. A slot is claimed per feed instance, so instances never wait for
- * each other; with all {@link #SLOTS} claimed, a feed polls instead of sleeping.
+ * <p>The lock is held by a transaction, on a connection of its own, used by one virtual thread:
+ * waiting for it must not stop the feed from reading. That transaction takes no snapshot and no
+ * transaction id, so it holds back no vacuum while it sleeps.
  *
  * <p>Threading: {@link #want}, {@link #asleep}, {@link #broken} and {@link #close} from the feed
  * thread; everything else on the sleeper's own thread; shared fields under {@code lock}.
  */
 final class Sleeper implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Sleeper.class.getName());
-    /** Slots the V3 trigger checks; keep in step with db/migrations/V3__live_wakeup.sql. */
-    static final int SLOTS = 16;
-    // "vbs1": the sleep locks (one per slot); "vbc1": who owns a slot.
-    static final int SLEEP_KEY = 0x76627331;
-    static final int CLAIM_KEY = 0x76626331;
+    // One bounded wait for the lock: lock_timeout ends it, so a later "stay awake" is seen soon.
     private static final int ATTEMPT_MS = 200;
 
     private final Connection c;
-    private final int slot;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private boolean wanted;
@@ -44,32 +39,22 @@ final class Sleeper implements AutoCloseable {
     private boolean closed;
     private final Thread thread;
 
-    private Sleeper(Connection c, int slot) {
+    private Sleeper(Connection c) {
         this.c = c;
-        this.slot = slot;
         this.thread = Thread.ofVirtual().name("vault-broker-feed-sleeper").start(this::run);
     }
 
-    /** Claims a free slot on the given connection (closed here when none is free): null then. */
+    /** Takes the connection (closed with the sleeper). */
     static Sleeper open(Connection c) throws SQLException {
         try (Statement s = c.createStatement()) {
             s.execute("SET lock_timeout = '" + ATTEMPT_MS + "ms'");
-            for (int slot = 0; slot < SLOTS; slot++) {
-                try (ResultSet rs = s.executeQuery("SELECT pg_try_advisory_lock(" + CLAIM_KEY + ", " + slot + ")")) {
-                    rs.next();
-                    if (rs.getBoolean(1)) {
-                        return new Sleeper(c, slot);
-                    }
-                }
-            }
+            c.setAutoCommit(false);
+            c.commit();
         } catch (SQLException | RuntimeException e) {
             c.close();
             throw e;
         }
-        c.close();
-        LOG.log(System.Logger.Level.WARNING, "all " + SLOTS + " wake-up slots are taken by other broker instances;"
-                + " this feed polls instead of sleeping (feed.poll-interval bounds its latency when idle)");
-        return null;
+        return new Sleeper(c);
     }
 
     /** Asks to sleep (hold the lock) or to stay awake (release it). Never blocks. */
@@ -105,10 +90,6 @@ final class Sleeper implements AutoCloseable {
         }
     }
 
-    int slot() {
-        return slot;
-    }
-
     @Override
     public void close() {
         lock.lock();
@@ -124,7 +105,7 @@ final class Sleeper implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         try {
-            // Closing the connection releases the slot and the sleep lock with it.
+            // Closing the connection ends its transaction, and the lock with it.
             c.close();
         } catch (SQLException e) {
             LOG.log(System.Logger.Level.DEBUG, "closing the sleeper's connection: " + e.getMessage());
@@ -152,12 +133,9 @@ final class Sleeper implements AutoCloseable {
                     lock.unlock();
                 }
                 if (want && !have) {
-                    boolean got = attempt(s);
-                    setHeld(got);
+                    setHeld(attempt(s));
                 } else if (!want) {
-                    try (ResultSet rs = s.executeQuery("SELECT pg_advisory_unlock(" + SLEEP_KEY + ", " + slot + ")")) {
-                        rs.next();
-                    }
+                    c.rollback();
                     setHeld(false);
                 } else {
                     // Asleep: read the socket in short slices, so a dropped connection (which
@@ -173,13 +151,13 @@ final class Sleeper implements AutoCloseable {
         }
     }
 
-    // One bounded wait for the lock: lock_timeout ends it, so a later "stay awake" is seen soon.
     private boolean attempt(Statement s) throws SQLException {
-        try (ResultSet rs = s.executeQuery("SELECT pg_advisory_lock(" + SLEEP_KEY + ", " + slot + ")")) {
-            rs.next();
+        try {
+            s.execute("LOCK TABLE vault_broker_wake IN SHARE MODE");
             return true;
         } catch (SQLException e) {
             if ("55P03".equals(e.getSQLState())) {
+                c.rollback();
                 return false;
             }
             throw e;
