@@ -21,7 +21,7 @@ public final class Migrations {
     private static final System.Logger LOG = System.getLogger(Migrations.class.getName());
     // Any constant shared by all instances; "vault-br" in ASCII.
     private static final long LOCK_KEY = 0x7661756c742d6272L;
-    static final List<String> FILES = List.of("V1__vault_events.sql", "V2__quiet_notify.sql", "V3__live_wakeup.sql");
+    static final List<String> FILES = List.of("V1__vault_events.sql", "V2__quiet_notify.sql", "V3__wake_lock.sql");
 
     private Migrations() {
     }

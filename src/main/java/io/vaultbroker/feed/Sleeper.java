@@ -3,10 +3,9 @@ package io.vaultbroker.feed;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-
-import org.postgresql.PGConnection;
 
 /**
  * The feed's side of the wake-up protocol (migration V3): a feed that is asleep holds
@@ -29,6 +28,7 @@ final class Sleeper implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Sleeper.class.getName());
     // One bounded wait for the lock: lock_timeout ends it, so a later "stay awake" is seen soon.
     private static final int ATTEMPT_MS = 200;
+    private static final long CHECK_MS = 1000;
 
     private final Connection c;
     private final ReentrantLock lock = new ReentrantLock();
@@ -100,7 +100,7 @@ final class Sleeper implements AutoCloseable {
             lock.unlock();
         }
         try {
-            thread.join(2 * ATTEMPT_MS + 500);
+            thread.join(ATTEMPT_MS + CHECK_MS + 500);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -114,7 +114,6 @@ final class Sleeper implements AutoCloseable {
 
     private void run() {
         try (Statement s = c.createStatement()) {
-            PGConnection pg = c.unwrap(PGConnection.class);
             while (true) {
                 boolean want;
                 boolean have;
@@ -138,9 +137,7 @@ final class Sleeper implements AutoCloseable {
                     c.rollback();
                     setHeld(false);
                 } else {
-                    // Asleep: read the socket in short slices, so a dropped connection (which
-                    // released the lock) is noticed at once rather than at the next wake-up.
-                    pg.getNotifications(ATTEMPT_MS);
+                    awaitWhileAsleep();
                 }
             }
         } catch (InterruptedException e) {
@@ -148,6 +145,27 @@ final class Sleeper implements AutoCloseable {
             fail(null);
         } catch (SQLException | RuntimeException e) {
             fail(e);
+        }
+    }
+
+    // Asleep, the connection is inside its transaction, where the driver reads nothing between
+    // statements (it would return at once, not wait): wait for a wake-up here instead, and check
+    // once a second that the connection lives, since its end released the lock.
+    private void awaitWhileAsleep() throws InterruptedException, SQLException {
+        lock.lock();
+        try {
+            if (closed || !wanted) {
+                return;
+            }
+            changed.await(CHECK_MS, TimeUnit.MILLISECONDS);
+            if (closed || !wanted) {
+                return;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (!c.isValid(2)) {
+            throw new SQLException("the sleeper's connection is gone");
         }
     }
 

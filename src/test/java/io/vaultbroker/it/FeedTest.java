@@ -158,6 +158,40 @@ class FeedTest {
         }
     }
 
+    @Test
+    void anAsleepFeedHoldsTheWakeLockAndBurnsNoCpu() throws Exception {
+        startFeed(Duration.ofSeconds(30));
+        // Asleep: its sleeper holds vault_broker_wake in SHARE mode (migration V3).
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!sleeperHoldsTheWakeLock()) {
+            assertTrue(System.nanoTime() < deadline, "the feed never fell asleep");
+            Thread.sleep(20);
+        }
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        long cpu0 = os.getProcessCpuTime();
+        long t0 = System.nanoTime();
+        Thread.sleep(2000);
+        long cpuMs = (os.getProcessCpuTime() - cpu0) / 1_000_000;
+        long wallMs = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(sleeperHoldsTheWakeLock(), "still asleep");
+        // A spinning thread would burn a whole core: 2,000 ms of CPU in 2 s.
+        assertThat("CPU of this JVM while the feed sleeps, ms in " + wallMs + " ms", cpuMs, lessThan(500L));
+        // And it wakes at once for a new row.
+        String owner = TestBroker.pubkey();
+        long id = TestDb.insert("balance_update", owner, "{\"wake\":true}");
+        awaitIds(Set.of(id));
+    }
+
+    private static boolean sleeperHoldsTheWakeLock() throws Exception {
+        try (Connection c = TestDb.connect(); var st = c.createStatement(); var rs = st.executeQuery(
+                "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                        + " WHERE l.relation = 'vault_broker_wake'::regclass AND l.mode = 'ShareLock' AND l.granted"
+                        + " AND a.application_name = 'vault-broker-feed-sleeper'")) {
+            rs.next();
+            return rs.getLong(1) > 0;
+        }
+    }
+
     private void awaitIds(Set<Long> ids) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
