@@ -230,6 +230,29 @@ public final class Broker {
             if (!queueBudget.over()) {
                 return;
             }
+            // First what ended sessions still hold: they are closing anyway (a client that reads
+            // nothing would keep it for the whole close grace), and they are no longer in the set.
+            List<Outbox> ending = new ArrayList<>(queueBudget.finishing());
+            List<long[]> endingSizes = new ArrayList<>(ending.size());
+            for (int i = 0; i < ending.size(); i++) {
+                endingSizes.add(new long[] {ending.get(i).queuedChars(), i});
+            }
+            endingSizes.sort(Comparator.comparingLong((long[] a) -> a[0]).reversed());
+            int dropped = 0;
+            for (long[] e : endingSizes) {
+                if (!queueBudget.over()) {
+                    break;
+                }
+                ending.get((int) e[1]).dropQueued();
+                dropped++;
+            }
+            if (dropped > 0) {
+                LOG.log(System.Logger.Level.WARNING, "send queues of all sessions passed their budget of "
+                        + queueBudget.max() + " bytes; dropped what " + dropped + " ending sessions still had queued");
+            }
+            if (!queueBudget.over()) {
+                return;
+            }
             List<Session> bySize = new ArrayList<>();
             for (Session s : sessions) {
                 if (!s.isEnded() && s.outbox.queuedChars() > 0) {

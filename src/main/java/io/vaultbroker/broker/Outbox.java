@@ -105,6 +105,8 @@ final class Outbox {
         }
         if (discardQueued) {
             discard();
+        } else {
+            budget.finishing(this);
         }
         scheduler.schedule(() -> {
             if (!transportClosed) {
@@ -123,6 +125,7 @@ final class Outbox {
             }
         }
         closeWritten.set(true);
+        budget.finished(this);
         discard();
     }
 
@@ -144,6 +147,11 @@ final class Outbox {
     }
 
     /** Characters queued now (what the per-session byte bound counts). */
+    /** Over the budget of all queues: an ending session gives up what it still had to write. */
+    void dropQueued() {
+        discard();
+    }
+
     long queuedChars() {
         return chars.get();
     }
@@ -200,6 +208,7 @@ final class Outbox {
                 }
                 Close c = close;
                 if (c != null && carry == null && queue.isEmpty() && closeWritten.compareAndSet(false, true)) {
+                    budget.finished(this);
                     if (c.lastText() != null && !transportClosed) {
                         transport.send(c.lastText());
                     }

@@ -88,4 +88,27 @@ class SendQueueBudgetTest {
         assertThat(budget.used(), is(6000L));
         assertThat(budget.over(), is(false));
     }
+
+    @Test
+    void anEndingSessionsQueueIsKnownToTheBudgetUntilItsConnectionGoes() throws Exception {
+        // A session ended by a limit writes what it queued, then its ERROR: from a client that
+        // reads nothing that stays queued for the close grace, outside the broker's session set.
+        QueueBudget budget = new QueueBudget(1_000_000);
+        FakeTransport t = new FakeTransport();
+        t.block();
+        Outbox o = new Outbox(t, writers, scheduler, 1000, 1 << 20, false, () -> { }, budget);
+        String kb = "x".repeat(1000 - QueueBudget.ENTRY_OVERHEAD);
+        for (int i = 0; i < 10; i++) {
+            o.offer(kb);
+        }
+        o.finish("ERROR\nmessage:too many frames\n\n\0", 1008, "too many frames", false);
+        assertThat("registered as ending", budget.finishing().contains(o), is(true));
+        long before = budget.used();
+        assertThat(before > 0, is(true));
+        o.dropQueued();
+        assertThat("what it held is given back", budget.used() < before, is(true));
+        o.transportClosed();
+        assertThat("forgotten once its connection is gone", budget.finishing().contains(o), is(false));
+        assertThat(budget.used(), is(0L));
+    }
 }
