@@ -360,7 +360,9 @@ public final class Application {
                 SessionBudgets.heapShare(limits.get("outbox-total-heap-percent").asInt().orElse(SessionBudgets.DEFAULT_HEAP_PERCENT)),
                 limits.get("client-frame-rate").asInt().orElse(d.frameRate()),
                 limits.get("client-frame-burst").asInt().orElse(d.frameBurst()),
-                limits.get("catch-up-rate").asInt().orElse(d.catchUpRate()));
+                limits.get("catch-up-rate").asInt().orElse(d.catchUpRate()),
+                limits.get("client-byte-rate").asInt().orElse(d.byteRate()),
+                limits.get("client-byte-burst").asInt().orElse(d.byteBurst()));
     }
 
     private static WebWiring.Budgets webBudgets(Config config, BrokerSettings settings) {

@@ -11,17 +11,20 @@ import java.time.Duration;
  * @param outboxTotalBytes  what the queues of all sessions together may hold
  * @param frameRate         client frames per second a session may send on average (0 = off)
  * @param frameBurst        client frames a session may send at once
- * @param catchUpRate       SUBSCRIBEs needing a snapshot or replay per second (0 = off); the burst is the same number
+ * @param catchUpRate       SUBSCRIBEs needing a snapshot or replay per second (0 = off)
+ * @param byteRate          bytes per second a client may send on average (0 = off)
+ * @param byteBurst         bytes a client may send at once
  */
 public record SessionBudgets(Duration outboxMaxAge, long outboxTotalBytes, int frameRate, int frameBurst,
-                             int catchUpRate) {
+                             int catchUpRate, int byteRate, int byteBurst) {
 
     /** The share of the heap all queues together may hold by default. */
     public static final int DEFAULT_HEAP_PERCENT = 25;
 
     /** The contract defaults, with the queue total {@link #DEFAULT_HEAP_PERCENT} of the maximum heap. */
     public static SessionBudgets defaults() {
-        return new SessionBudgets(Duration.ofSeconds(10), heapShare(DEFAULT_HEAP_PERCENT), 100, 1000, 10);
+        return new SessionBudgets(Duration.ofSeconds(10), heapShare(DEFAULT_HEAP_PERCENT), 100, 1000, 10,
+                32 * 1024, 256 * 1024);
     }
 
     /** {@code percent} % of the maximum heap, in bytes. */

@@ -37,6 +37,7 @@ public final class StompSession extends Session {
     // Reader-thread only, like the decoder.
     private final TokenBucket frameRate;
     private final TokenBucket catchUpRate;
+    private final TokenBucket byteRate;
 
     StompSession(Broker broker, Transport transport, String id, String upgradeHost) {
         super(broker, transport, id, true);
@@ -44,6 +45,10 @@ public final class StompSession extends Session {
         this.upgradeHost = upgradeHost;
         SessionBudgets b = broker.budgets();
         this.frameRate = new TokenBucket(b.frameRate(), b.frameBurst(), openedNanos);
+        // Bytes too: within the frame burst, frames of 4 KiB from a hundred sessions are still
+        // hundreds of MiB to read and parse, paid by every other session.
+        this.byteRate = new TokenBucket(b.byteRate(), Math.max(b.byteBurst(), broker.settings().stompLimits().maxFrameBytes()),
+                openedNanos);
         // The burst lets a page open every subscription it may hold at once; the rate stops a loop.
         this.catchUpRate = new TokenBucket(b.catchUpRate(),
                 Math.max(b.catchUpRate(), broker.settings().maxSubscriptionsPerSession()), openedNanos);
@@ -53,6 +58,12 @@ public final class StompSession extends Session {
     public void onData(byte[] data) {
         lastInboundNanos = System.nanoTime();
         if (isEnded()) {
+            return;
+        }
+        if (!byteRate.take(lastInboundNanos, data.length)) {
+            broker.stats().limitHit("client-byte-rate");
+            error("too many frames", "at most " + broker.budgets().byteRate() + " bytes/s, bursts of "
+                    + broker.budgets().byteBurst(), null);
             return;
         }
         for (StompDecoder.Decoded d : decoder.feed(data)) {

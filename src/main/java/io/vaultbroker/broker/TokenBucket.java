@@ -21,6 +21,11 @@ final class TokenBucket {
 
     /** Takes one token; false (and nothing taken) when the bucket is empty. */
     boolean take(long nowNanos) {
+        return take(nowNanos, 1);
+    }
+
+    /** Takes {@code n} tokens; false (and nothing taken) when fewer are left. */
+    boolean take(long nowNanos, long n) {
         if (perNano == 0) {
             return true;
         }
@@ -29,10 +34,10 @@ final class TokenBucket {
             tokens = Math.min(burst, tokens + elapsed * perNano);
             lastNanos = nowNanos;
         }
-        if (tokens < 1) {
+        if (tokens < n) {
             return false;
         }
-        tokens -= 1;
+        tokens -= n;
         return true;
     }
 }

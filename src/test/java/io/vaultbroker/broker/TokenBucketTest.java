@@ -71,4 +71,14 @@ class TokenBucketTest {
             assertTrue(b.take(0));
         }
     }
+
+    @Test
+    void manyTokensAtOnceUpToTheBurstButNotPastIt() {
+        TokenBucket b = new TokenBucket(1000, 5000, 0);
+        org.junit.jupiter.api.Assertions.assertTrue(b.take(0, 5000), "the whole burst at once");
+        org.junit.jupiter.api.Assertions.assertFalse(b.take(0, 1), "then nothing");
+        // One second refills 1,000: 1,000 pass, 1,001 do not (and take nothing).
+        org.junit.jupiter.api.Assertions.assertFalse(b.take(1_000_000_000L, 1001));
+        org.junit.jupiter.api.Assertions.assertTrue(b.take(1_000_000_000L, 1000));
+    }
 }

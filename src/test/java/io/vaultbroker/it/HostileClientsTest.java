@@ -150,7 +150,9 @@ class HostileClientsTest {
 
     @Test
     void pinnedSendQueuesAreClosedAsSlowConsumersAndFloodsByTheFrameRate() throws Exception {
-        try (ChildBroker broker = ChildBroker.start(HEAP, 4096);
+        // The byte rate (limits.client-byte-rate) would close these senders before their queues
+        // matter: turned off here, so that the queue age and total budgets are what is tested.
+        try (ChildBroker broker = ChildBroker.start(HEAP, 4096, "LIMITS_CLIENT_BYTE_RATE", "0");
              HonestProbe honest = new HonestProbe(broker)) {
             List<AttackSocket> pinned = new ArrayList<>();
             List<AttackSocket> flooders = new ArrayList<>();

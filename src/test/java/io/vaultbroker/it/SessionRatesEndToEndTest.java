@@ -115,4 +115,34 @@ class SessionRatesEndToEndTest {
             assertTrue(c.awaitClosed(WAIT));
         }
     }
+
+    @Test
+    void bytesUpToTheBurstAreServedAndPastItAreTooManyFrames() throws Exception {
+        // 16 ACKs with a 3,900-character receipt make one WebSocket message just under 63 KB
+        // (within the 64 KiB frame limit); four of them stay under the 256 KiB burst, a fifth passes it.
+        String pad = "p".repeat(3900);
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 16; i++) {
+            sb.append("ACK\nid:x\nreceipt:").append(pad).append(i).append("\n\n\0");
+        }
+        String message = sb.toString();
+        assertTrue(message.length() * 4 < 262_144 && message.length() * 5 > 262_144 + 32_768, "sizes: " + message.length());
+        String pk = TestBroker.pubkey();
+        try (StompTestClient c = StompTestClient.connect(app.port(), TestBroker.userToken(pk))) {
+            for (int m = 0; m < 4; m++) {
+                c.sendRaw(message);
+            }
+            List<StompTestClient.Received> got = c.collectUntil(l -> l.size() == 64
+                    || l.stream().anyMatch(r -> r.command() == StompCommand.ERROR), WAIT);
+            assertTrue(got.stream().allMatch(r -> r.command() == StompCommand.RECEIPT), "RECEIPTs only: " + got.size());
+            assertThat(got.size(), is(64));
+            c.sendRaw(message);
+            List<StompTestClient.Received> more = c.collectUntil(
+                    l -> !l.isEmpty() && l.getLast().command() == StompCommand.ERROR, WAIT);
+            assertThat(more.getLast().command(), is(StompCommand.ERROR));
+            assertThat(more.getLast().header("message"), is("too many frames"));
+            assertThat("nothing of the fifth message was answered", more.size(), is(1));
+            assertTrue(c.awaitClosed(WAIT));
+        }
+    }
 }
