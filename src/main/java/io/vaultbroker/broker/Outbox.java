@@ -27,6 +27,9 @@ final class Outbox {
     private static final System.Logger LOG = System.getLogger(Outbox.class.getName());
     private static final int COALESCE_CHARS = 64 * 1024;
     static final long CLOSE_GRACE_MS = 5000;
+    // With the queue dropped only the last frame is left to write: a client that cannot take even
+    // that in a second reads nothing, and every moment it stays open the server still reads for it.
+    static final long DISCARD_GRACE_MS = 1000;
 
     /** What became of an offer. */
     enum Offer { QUEUED, FULL, CLOSED }
@@ -94,7 +97,8 @@ final class Outbox {
     /**
      * Ends the session: writes {@code lastText} (may be null) after what is queued, or instead of
      * it when {@code discardQueued}, then sends a close frame. The socket is dropped if that has
-     * not completed within {@link #CLOSE_GRACE_MS}, even when the peer reads nothing.
+     * not completed within {@link #CLOSE_GRACE_MS} ({@link #DISCARD_GRACE_MS} when the queue was
+     * dropped), even when the peer reads nothing.
      */
     void finish(String lastText, int code, String reason, boolean discardQueued) {
         synchronized (this) {
@@ -112,7 +116,7 @@ final class Outbox {
             if (!transportClosed) {
                 transport.abort();
             }
-        }, CLOSE_GRACE_MS, TimeUnit.MILLISECONDS);
+        }, discardQueued ? DISCARD_GRACE_MS : CLOSE_GRACE_MS, TimeUnit.MILLISECONDS);
         kick();
     }
 

@@ -62,8 +62,7 @@ public final class StompSession extends Session {
         }
         if (!byteRate.take(lastInboundNanos, data.length)) {
             broker.stats().limitHit("client-byte-rate");
-            error("too many frames", "at most " + broker.budgets().byteRate() + " bytes/s, bursts of "
-                    + broker.budgets().byteBurst(), null);
+            flooded("at most " + broker.budgets().byteRate() + " bytes/s, bursts of " + broker.budgets().byteBurst());
             return;
         }
         for (StompDecoder.Decoded d : decoder.feed(data)) {
@@ -82,8 +81,8 @@ public final class StompSession extends Session {
                     broker.stats().framesIn.increment();
                     if (!frameRate.take(lastInboundNanos)) {
                         broker.stats().limitHit("client-frame-rate");
-                        error("too many frames", "at most " + broker.budgets().frameRate() + " frames/s, bursts of "
-                                + broker.budgets().frameBurst(), null);
+                        flooded("at most " + broker.budgets().frameRate() + " frames/s, bursts of "
+                                + broker.budgets().frameBurst());
                         return;
                     }
                     handle(f.frame());
@@ -317,6 +316,12 @@ public final class StompSession extends Session {
     @Override
     String protocol() {
         return "stomp";
+    }
+
+    // A client that floods gets its ERROR before anything still queued for it (it would not read
+    // that either), and its socket goes soon: the server reads what it sends until then.
+    private void flooded(String detail) {
+        end(errorFrame("too many frames", detail, null), CLOSE_POLICY, "too many frames", true);
     }
 
     private void error(String message, String detail, String receipt) {
