@@ -411,70 +411,64 @@ final class AcceptGuard {
      * only listener and forwards to Helidon's own.
      */
     private Http1ConnectionListener receiveListener(Http1ConnectionListener helidons) {
-        return new Http1ConnectionListener() {
-            @Override
-            public void prologue(ConnectionContext ctx, HttpPrologue prologue) {
-                helidons.prologue(ctx, prologue);
-            }
-
+        return new Forwarding(helidons) {
             @Override
             public void headers(ConnectionContext ctx, Headers headers) {
-                helidons.headers(ctx, headers);
+                super.headers(ctx, headers);
                 Ticket t = tickets.get(ctx);
                 if (t != null) {
                     t.headDone();
                 }
-            }
-
-            @Override
-            public void status(ConnectionContext ctx, Status status) {
-                helidons.status(ctx, status);
-            }
-
-            @Override
-            public void data(ConnectionContext ctx, BufferData data) {
-                helidons.data(ctx, data);
-            }
-
-            @Override
-            public void data(ConnectionContext ctx, byte[] data, int position, int length) {
-                helidons.data(ctx, data, position, length);
             }
         };
     }
 
     /** See {@link #receiveListener}: a response was sent, the next head is due within the deadline. */
     private Http1ConnectionListener sendListener(Http1ConnectionListener helidons) {
-        return new Http1ConnectionListener() {
-            @Override
-            public void prologue(ConnectionContext ctx, HttpPrologue prologue) {
-                helidons.prologue(ctx, prologue);
-            }
-
-            @Override
-            public void headers(ConnectionContext ctx, Headers headers) {
-                helidons.headers(ctx, headers);
-            }
-
+        return new Forwarding(helidons) {
             @Override
             public void status(ConnectionContext ctx, Status status) {
-                helidons.status(ctx, status);
+                super.status(ctx, status);
                 Ticket t = tickets.get(ctx);
                 if (t != null && !t.upgraded && status.code() != Status.SWITCHING_PROTOCOLS_101.code()) {
                     t.awaitHead();
                 }
             }
-
-            @Override
-            public void data(ConnectionContext ctx, BufferData data) {
-                helidons.data(ctx, data);
-            }
-
-            @Override
-            public void data(ConnectionContext ctx, byte[] data, int position, int length) {
-                helidons.data(ctx, data, position, length);
-            }
         };
+    }
+
+    /** Passes every event on to Helidon's own listener; subclasses add what they watch. */
+    private static class Forwarding implements Http1ConnectionListener {
+        private final Http1ConnectionListener helidons;
+
+        Forwarding(Http1ConnectionListener helidons) {
+            this.helidons = helidons;
+        }
+
+        @Override
+        public void prologue(ConnectionContext ctx, HttpPrologue prologue) {
+            helidons.prologue(ctx, prologue);
+        }
+
+        @Override
+        public void headers(ConnectionContext ctx, Headers headers) {
+            helidons.headers(ctx, headers);
+        }
+
+        @Override
+        public void status(ConnectionContext ctx, Status status) {
+            helidons.status(ctx, status);
+        }
+
+        @Override
+        public void data(ConnectionContext ctx, BufferData data) {
+            helidons.data(ctx, data);
+        }
+
+        @Override
+        public void data(ConnectionContext ctx, byte[] data, int position, int length) {
+            helidons.data(ctx, data, position, length);
+        }
     }
 
     // Helidon closes the socket as soon as handle returns: refused at accept, closed at once.
