@@ -7,6 +7,7 @@ import java.util.Set;
 /**
  * The three reads a feed cycle makes of {@code vault_events}. {@link FeedQueries} sends them to
  * PostgreSQL; tests simulate them. Each may fail at any point; a failed cycle changes nothing.
+ * Threading: an implementation serves one feed thread at a time (FeedQueries holds one connection).
  */
 interface ChangeTable {
     /** Committed rows with {@code id > after}, ascending, at most {@code limit}. */
