@@ -128,9 +128,18 @@ final class GapRule {
         List<Hold> gaps = new ArrayList<>(s.gaps());
         List<Hold> watches = new ArrayList<>(s.watches());
         List<EventRow> late = new ArrayList<>();
-        boolean watchesProbed = false;
+        // The probed ranges are disjoint (they were the holds' ranges): keyed by their start, one
+        // lookup tells whether a hold was read, so thousands of watches cost no quadratic scan.
+        TreeMap<Long, Long> probed = new TreeMap<>();
         for (IdRange p : r.probed()) {
-            watchesProbed |= overlapsAny(watches, p);
+            probed.merge(p.from(), p.to(), Math::max);
+        }
+        boolean watchesProbed = false;
+        for (Hold w : watches) {
+            if (overlaps(probed, w.range())) {
+                watchesProbed = true;
+                break;
+            }
         }
 
         // 1. Rows that appeared in gaps join the buffer; rows that appeared in watches go out late.
@@ -142,7 +151,7 @@ final class GapRule {
             }
         }
         // 2. Ids whose candidates had all gone before this read, and which it still missed: rolled back.
-        int rolledBack = settle(gaps, r.probed()) + settle(watches, r.probed());
+        int rolledBack = settle(gaps, probed) + settle(watches, probed);
 
         // 3. Rows past readTo; what they skip over is a new gap, its clock starting now.
         long readTo = s.readTo();
@@ -235,13 +244,9 @@ final class GapRule {
         return Long.compare(a.range().from(), b.range().from());
     }
 
-    private static boolean overlapsAny(List<Hold> holds, IdRange p) {
-        for (Hold h : holds) {
-            if (h.range().from() <= p.to() && p.from() <= h.range().to()) {
-                return true;
-            }
-        }
-        return false;
+    private static boolean overlaps(TreeMap<Long, Long> probed, IdRange r) {
+        var below = probed.floorEntry(r.to());
+        return below != null && below.getValue() >= r.from();
     }
 
     // Takes the id out of the hold that contains it, splitting the hold. True when one did.
@@ -264,11 +269,11 @@ final class GapRule {
     }
 
     // Drops confirmed holds that this cycle's reads covered and did not find. Returns how many ids.
-    private static int settle(List<Hold> holds, List<IdRange> probed) {
+    private static int settle(List<Hold> holds, TreeMap<Long, Long> probed) {
         int settled = 0;
         for (var it = holds.iterator(); it.hasNext(); ) {
             Hold h = it.next();
-            if (h.confirm() && covered(h.range(), probed)) {
+            if (h.confirm() && covered(probed, h.range())) {
                 it.remove();
                 settled += (int) Math.min(Integer.MAX_VALUE, h.range().size());
             }
@@ -276,13 +281,9 @@ final class GapRule {
         return settled;
     }
 
-    private static boolean covered(IdRange r, List<IdRange> probed) {
-        for (IdRange p : probed) {
-            if (p.from() <= r.from() && r.to() <= p.to()) {
-                return true;
-            }
-        }
-        return false;
+    private static boolean covered(TreeMap<Long, Long> probed, IdRange r) {
+        var p = probed.floorEntry(r.from());
+        return p != null && p.getValue() >= r.to();
     }
 
     // Narrows the holds' candidates; true when one of them has none left (the next read decides).
