@@ -100,6 +100,20 @@ pg_ready() {
   pg_isready -q -h "$(pg_host)" -p "$(pg_port)" >/dev/null 2>&1
 }
 
+# Runs pg_ctlcluster ACTION (start, restart) on every local cluster; fails when none succeeded.
+local_clusters() {
+  local action="$1" version done=1
+  for version in /etc/postgresql/*/; do
+    version="$(basename "$version")"
+    [[ -d "/etc/postgresql/$version/main" ]] || continue
+    note "PostgreSQL cluster $version/main: $action"
+    if pg_ctlcluster --skip-systemctl-redirect "$version" main "$action"; then
+      done=0
+    fi
+  done
+  return "$done"
+}
+
 ensure_postgres() {
   command -v pg_isready >/dev/null 2>&1 \
     || die "pg_isready not found: install the PostgreSQL client tools (Debian: apt-get install postgresql-client)"
@@ -116,16 +130,7 @@ ensure_postgres() {
     die "PostgreSQL is not accepting connections at $host:$(pg_port); start it (e.g. pg_ctlcluster <version> main start) or set PGHOST/PGPORT"
   fi
 
-  local version started=0
-  for version in /etc/postgresql/*/; do
-    version="$(basename "$version")"
-    [[ -d "/etc/postgresql/$version/main" ]] || continue
-    note "Starting PostgreSQL cluster $version/main"
-    if pg_ctlcluster --skip-systemctl-redirect "$version" main start; then
-      started=1
-    fi
-  done
-  [[ "$started" -eq 1 ]] \
+  local_clusters start \
     || die "PostgreSQL is not accepting connections at $host:$(pg_port) and no local cluster was started (see above); check PGHOST/PGPORT"
 
   local waited=0
@@ -167,7 +172,7 @@ ensure_database() {
 # Idempotent: does nothing unless max_prepared_transactions is 0. The setting needs a restart,
 # so it is changed only on a local cluster this user may restart; elsewhere it says what to set.
 ensure_prepared_transactions() {
-  local current version restarted=0
+  local current
   current="$(pg_psql -d postgres -tA -c 'SHOW max_prepared_transactions')" \
     || die "cannot query PostgreSQL at $(pg_host):$(pg_port) as $(pg_user)"
   [[ "$current" != "0" ]] && return 0
@@ -183,15 +188,7 @@ ensure_prepared_transactions() {
   fi
   pg_psql -d postgres -q -c 'ALTER SYSTEM SET max_prepared_transactions = 16' \
     || die "could not set max_prepared_transactions"
-  for version in /etc/postgresql/*/; do
-    version="$(basename "$version")"
-    [[ -d "/etc/postgresql/$version/main" ]] || continue
-    note "Restarting PostgreSQL cluster $version/main for max_prepared_transactions = 16"
-    if pg_ctlcluster --skip-systemctl-redirect "$version" main restart; then
-      restarted=1
-    fi
-  done
-  [[ "$restarted" -eq 1 ]] || die "could not restart PostgreSQL for max_prepared_transactions; restart it by hand"
+  local_clusters restart || die "could not restart PostgreSQL for max_prepared_transactions; restart it by hand"
   local waited=0
   until pg_ready; do
     if [[ "$waited" -ge 30 ]]; then

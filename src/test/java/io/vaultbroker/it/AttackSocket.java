@@ -73,22 +73,7 @@ final class AttackSocket implements AutoCloseable {
 
     /** A masked text frame header declaring {@code length} payload bytes (zero mask key). */
     void frameHeader(long length) throws IOException {
-        ByteArrayOutputStream h = new ByteArrayOutputStream();
-        h.write(0x81);
-        if (length < 126) {
-            h.write(0x80 | (int) length);
-        } else if (length <= 0xFFFF) {
-            h.write(0x80 | 126);
-            h.write((int) (length >> 8));
-            h.write((int) length);
-        } else {
-            h.write(0x80 | 127);
-            for (int i = 7; i >= 0; i--) {
-                h.write((int) (length >> (8 * i)));
-            }
-        }
-        h.write(new byte[4]);
-        out.write(h.toByteArray());
+        out.write(RawWs.textFrameHeader(length));
     }
 
     /** One whole masked text frame. */

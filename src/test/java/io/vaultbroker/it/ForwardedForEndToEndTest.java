@@ -35,20 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ForwardedForEndToEndTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private final List<LogRecord> records = Collections.synchronizedList(new ArrayList<>());
-    private final Handler capture = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            records.add(r);
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private final Handler capture = LogCapture.into(records);
     private Application app;
 
     @BeforeEach

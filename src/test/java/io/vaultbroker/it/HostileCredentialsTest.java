@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.logging.Handler;
-import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
@@ -225,21 +224,6 @@ class HostileCredentialsTest {
     }
 
     private static Handler capture(List<LogRecord> records) {
-        Handler h = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                records.add(r);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        h.setLevel(Level.ALL);
-        return h;
+        return LogCapture.into(records);
     }
 }

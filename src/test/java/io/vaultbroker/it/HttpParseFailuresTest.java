@@ -33,21 +33,7 @@ class HttpParseFailuresTest {
     @Test
     void droppedRequestHeadsAreCountedAndSummarisedNotLoggedEach() throws Exception {
         List<LogRecord> records = Collections.synchronizedList(new ArrayList<>());
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                records.add(r);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        capture.setLevel(Level.ALL);
+        Handler capture = LogCapture.into(records);
         Logger root = Logger.getLogger("");
         root.addHandler(capture);
         Application app = TestBroker.start();

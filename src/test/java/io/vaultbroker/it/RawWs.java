@@ -60,6 +60,12 @@ final class RawWs implements AutoCloseable {
 
     /** Writes a masked text frame header declaring {@code length} payload bytes (mask key zero: bytes go as they are). */
     void frameHeader(long length) throws IOException {
+        out.write(textFrameHeader(length));
+        out.flush();
+    }
+
+    /** A masked text frame header for {@code length} payload bytes, with a zero mask key. */
+    static byte[] textFrameHeader(long length) {
         ByteArrayOutputStream h = new ByteArrayOutputStream();
         h.write(0x81);
         if (length < 126) {
@@ -74,9 +80,8 @@ final class RawWs implements AutoCloseable {
                 h.write((int) (length >> (8 * i)));
             }
         }
-        h.write(new byte[4]);
-        out.write(h.toByteArray());
-        out.flush();
+        h.writeBytes(new byte[4]);
+        return h.toByteArray();
     }
 
     void write(byte[] bytes) throws IOException {

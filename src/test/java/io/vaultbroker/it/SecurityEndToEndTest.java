@@ -259,21 +259,7 @@ class SecurityEndToEndTest {
     @Test
     void secretsNeverReachTheLog() throws Exception {
         List<LogRecord> records = new CopyOnWriteArrayList<>();
-        Handler h = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                records.add(r);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        h.setLevel(Level.ALL);
+        Handler h = LogCapture.into(records);
         Logger root = Logger.getLogger("");
         Level rootLevel = root.getLevel();
         root.addHandler(h);
